@@ -1,0 +1,44 @@
+"""Rust's shared-state concurrency in Python: `Mutex`, `Arc`, `Rc`, `spawn`, atomics.
+
+The names and behaviour follow Rust's `std::sync` and `std::thread` closely enough
+that each listing of the Rust Book's section 16.3 has a Python analogue that reads
+line for line, with rustc-style errors (E0382, E0277) where Rust would refuse to
+compile. `rustsync.sched` runs the same code under a deterministic scheduler.
+"""
+
+from .atomic import AtomicUsize, Ordering
+from .errors import (
+    CompileError,
+    DeadlockError,
+    GuardDropped,
+    NotSend,
+    PoisonError,
+    ThreadPanicked,
+    UseAfterMove,
+    WouldBlock,
+)
+from .mutex import Mutex, MutexGuard
+from .ownership import drop
+from .rc import Arc, Rc
+from .thread import JoinHandle, sleep, spawn
+
+__all__ = [
+    "Arc",
+    "AtomicUsize",
+    "CompileError",
+    "DeadlockError",
+    "GuardDropped",
+    "JoinHandle",
+    "Mutex",
+    "MutexGuard",
+    "NotSend",
+    "Ordering",
+    "PoisonError",
+    "Rc",
+    "ThreadPanicked",
+    "UseAfterMove",
+    "WouldBlock",
+    "drop",
+    "sleep",
+    "spawn",
+]

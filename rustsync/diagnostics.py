@@ -1,0 +1,238 @@
+"""rustc-style diagnostics: a headline, the student's own source lines, labels, help.
+
+The rendering follows what rustc prints (see the course's reference outputs): a
+`-->` line with the location, a gutter of line numbers, `^^^` under the primary
+span, `---` under secondary spans, `...` for skipped lines, `= help:` and `note:`.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import linecache
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range on one source line; columns are 0-based, end exclusive."""
+
+    filename: str
+    line: int
+    col: int
+    end_col: int
+
+    @property
+    def text(self):
+        return source_line(self.filename, self.line)[self.col : self.end_col]
+
+
+@dataclass
+class Label:
+    span: Span
+    text: str
+    primary: bool = False
+
+
+@dataclass
+class Note:
+    """A `note:` with an optional location and labels of its own."""
+
+    text: str
+    labels: list = field(default_factory=list)
+    location: str | None = None
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    message: str
+    labels: list
+    helps: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    def render(self):
+        out = [f"error[{self.code}]: {self.message}"]
+        labels = [lab for lab in self.labels if lab is not None]
+        width = _gutter_width(labels + [lab for n in self.notes for lab in n.labels])
+        primary = next((lab for lab in labels if lab.primary), labels[0] if labels else None)
+        if primary is not None:
+            out.append(" " * width + "--> " + location(primary.span))
+            out.extend(_snippet(labels, width))
+        for help_text in self.helps:
+            out.append(" " * (width + 1) + "|")
+            out.append(" " * (width + 1) + "= help: " + help_text)
+            break
+        for help_text in self.helps[1:]:
+            out.append(" " * (width + 1) + "= help: " + help_text)
+        for note in self.notes:
+            out.append("note: " + note.text)
+            if note.labels:
+                out.append(" " * width + "--> " + location(note.labels[0].span))
+                out.extend(_snippet(note.labels, width))
+            elif note.location:
+                out.append(" " * width + "--> " + note.location)
+        out.append("")
+        out.append(f"For more information about this error, try `rustc --explain {self.code}`.")
+        return "\n".join(out)
+
+    def __str__(self):
+        return self.render()
+
+
+def _gutter_width(labels):
+    return max([len(str(lab.span.line)) for lab in labels] or [1])
+
+
+def _snippet(labels, width):
+    bar = " " * (width + 1) + "|"
+    rows = [bar]
+    by_file = {}
+    for lab in labels:
+        by_file.setdefault(lab.span.filename, []).append(lab)
+    for filename, file_labels in by_file.items():
+        lines = sorted({lab.span.line for lab in file_labels})
+        previous = None
+        for line in lines:
+            if previous is not None and line - previous > 2:
+                rows.append("...")
+            elif previous is not None and line - previous == 2:
+                rows.append(_code_row(filename, previous + 1, width))
+            rows.append(_code_row(filename, line, width))
+            on_line = sorted((lab for lab in file_labels if lab.span.line == line),
+                             key=lambda lab: lab.span.col)
+            rows.extend(bar + " " + r if r else bar for r in _marker_rows(on_line))
+            previous = line
+    return rows
+
+
+def _code_row(filename, line, width):
+    text = source_line(filename, line)
+    return f"{line:>{width}} | {text}".rstrip()
+
+
+def _marker_rows(labels):
+    """Underlines for the labels of one line, with rustc's connectors for all but the last."""
+    marks = []
+    for lab in labels:
+        ch = "^" if lab.primary else "-"
+        end = max(lab.span.end_col, lab.span.col + 1)
+        while len(marks) < end:
+            marks.append(" ")
+        for c in range(lab.span.col, end):
+            marks[c] = ch
+    rows = ["".join(marks) + " " + labels[-1].text]
+    rest = labels[:-1]
+    if rest:
+        rows.append(_connectors([lab.span.col for lab in rest]))
+        for i in range(len(rest) - 1, -1, -1):
+            row = _connectors([lab.span.col for lab in rest[:i]])
+            row = row.ljust(rest[i].span.col) + rest[i].text
+            rows.append(row)
+    return [r.rstrip() for r in rows]
+
+
+def _connectors(cols):
+    row = []
+    for c in cols:
+        while len(row) <= c:
+            row.append(" ")
+        row[c] = "|"
+    return "".join(row)
+
+
+# --- where things are -------------------------------------------------------
+
+
+def display_name(filename):
+    """`Cell In[3]` for a notebook cell, a path relative to the working folder otherwise."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        shell = None
+    if shell is not None:
+        count = getattr(shell.compile, "_filename_map", {}).get(filename)
+        if count is not None:
+            return f"Cell In[{count}]"
+    try:
+        rel = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if rel.startswith("..") else rel
+
+
+def location(span):
+    return f"{display_name(span.filename)}:{span.line}:{span.col + 1}"
+
+
+def source_line(filename, line):
+    return linecache.getline(filename, line).rstrip("\n")
+
+
+def source_text(filename):
+    return "".join(linecache.getlines(filename))
+
+
+def source_tree(filename):
+    """The parsed module of a file or notebook cell, or None when it cannot be read."""
+    return _parse(source_text(filename))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(text):
+    if not text:
+        return None
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+def call_position(frame):
+    """(line, end_line, col, end_col) of the call a frame is executing."""
+    code = frame.f_code
+    index = frame.f_lasti // 2
+    for i, pos in enumerate(code.co_positions()):
+        if i == index:
+            line, end_line, col, end_col = pos
+            if line is None:
+                break
+            return line, end_line, col or 0, end_col or 0
+    return frame.f_lineno, frame.f_lineno, 0, len(source_line(code.co_filename, frame.f_lineno))
+
+
+def node_span(filename, node, end=None):
+    """The span of an AST node, cut at the end of its first line."""
+    end_col = node.end_col_offset if end is None else end
+    if node.end_lineno != node.lineno and end is None:
+        end_col = len(source_line(filename, node.lineno))
+    return Span(filename, node.lineno, node.col_offset, end_col)
+
+
+def name_span_in(filename, line, col, end_col, name):
+    """The span of the identifier `name` inside a range of one line, if it is there."""
+    text = source_line(filename, line)
+    start = col
+    while True:
+        i = text.find(name, start, end_col if end_col > col else None)
+        if i < 0:
+            return None
+        before = text[i - 1] if i > 0 else " "
+        after = text[i + len(name)] if i + len(name) < len(text) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return Span(filename, line, i, i + len(name))
+        start = i + 1
+
+
+def user_frame(depth=1):
+    """The first frame outside this package, `depth` levels above the caller."""
+    import sys
+
+    frame = sys._getframe(depth + 1)
+    package = os.path.dirname(__file__)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+        frame = frame.f_back
+    return frame
