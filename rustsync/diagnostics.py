@@ -227,12 +227,19 @@ def name_span_in(filename, line, col, end_col, name):
         start = i + 1
 
 
+_INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "sched", "thread"}
+
+
 def user_frame(depth=1):
-    """The first frame outside this package, `depth` levels above the caller."""
+    """The first frame outside the package's core modules, `depth` levels above the caller."""
     import sys
 
     frame = sys._getframe(depth + 1)
-    package = os.path.dirname(__file__)
-    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+    package = os.path.dirname(os.path.abspath(__file__))
+    first = frame
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if os.path.dirname(path) != package or os.path.splitext(os.path.basename(path))[0] not in _INTERNAL:
+            return frame
         frame = frame.f_back
-    return frame
+    return first

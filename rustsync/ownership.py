@@ -249,6 +249,11 @@ def _binding_site(filename, name, before_line):
     """The last place before `before_line` where `name` is bound in the file, as a span."""
     if not name:
         return None
+    return _cached_binding_site(filename, name, before_line, hash(source_text(filename)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_binding_site(filename, name, before_line, _text_hash):
     tree = source_tree(filename)
     if tree is None:
         return None

@@ -354,9 +354,9 @@ class _Execution:
     def spawn(self, parent, closure, name, moved, take=None):
         tid = len(self.threads)
         child = SimThread(self, tid, name or f"thread-{tid}", _dropping(bind_at_spawn(closure), moved))
-        self.threads.append(child)
         if take is not None:
             take(child)
+        self.threads.append(child)
         self._switch_into(child)  # the child runs until its first step
         if self.aborting:
             raise ScheduleAborted()
@@ -397,10 +397,10 @@ class _Execution:
             self.schedule.append(tid)
             self._switch_into(self.threads[tid])
         panics = {t.tid: t.error for t in self.threads if t.error is not None}
-        if deadlock is not None:
-            outcome = deadlock
-        elif main.error is not None:
+        if main.error is not None:
             outcome = Panic(0, f"{type(main.error).__name__}: {main.error}")
+        elif deadlock is not None:
+            outcome = deadlock
         else:
             outcome = main.result
         return Run(outcome, self.schedule, self.trace, deadlock, panics, self.choices, len(self.threads))

@@ -1,0 +1,169 @@
+"""Pictures of races: lost updates against thread count, outcome histograms, timelines.
+
+Each function draws on a matplotlib `Axes` (a new figure if none is given), returns
+the data it plotted, and leaves the figure to the caller (`ax.figure`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from .lab import race, scheduled_race
+
+COLORS = {"racy": "#d62728", "mutex": "#1f77b4", "real_racy": "#ff7f0e", "real_mutex": "#17becf"}
+LANE_COLORS = ["#444444", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+
+def _axes(ax, size=(7, 4)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def lost_update_data(max_threads=8, increments=100, seed=0, real=True, real_mutex=True):
+    """Lost updates for 1..max_threads threads: scheduler and (optionally) real threads.
+
+    The scheduler figures are the same for the same seed; the real-thread figures
+    change from run to run.
+    """
+    counts = list(range(1, max_threads + 1))
+    data = {"threads": counts, "increments": increments, "seed": seed}
+    data["scheduler, no lock"] = [scheduled_race(n, increments, seed=seed + n).lost for n in counts]
+    data["scheduler, Mutex"] = [scheduled_race(n, increments, mutex=True, seed=seed + n).lost for n in counts]
+    if real:
+        data["real threads, no lock"] = [race(n, increments).lost for n in counts]
+    if real and real_mutex:
+        data["real threads, Mutex"] = [race(n, increments, mutex=True).lost for n in counts]
+    return data
+
+
+_STYLE = {
+    "scheduler, no lock": dict(color=COLORS["racy"], marker="o", linestyle="-"),
+    "scheduler, Mutex": dict(color=COLORS["mutex"], marker="s", linestyle="-"),
+    "real threads, no lock": dict(color=COLORS["real_racy"], marker="^", linestyle="--"),
+    "real threads, Mutex": dict(color=COLORS["real_mutex"], marker="v", linestyle="--"),
+}
+
+
+def plot_lost_updates(data=None, ax=None, **kwargs):
+    """Lost updates against thread count, with and without the mutex, on one figure."""
+    data = data if data is not None else lost_update_data(**kwargs)
+    ax = _axes(ax)
+    counts = data["threads"]
+    for key, style in _STYLE.items():
+        if key in data:
+            ax.plot(counts, data[key], label=key, **style)
+    ax.set_xlabel("threads")
+    ax.set_ylabel(f"updates lost (of threads × {data['increments']})")
+    ax.set_title(f"Lost updates: {data['increments']} increments per thread, seed {data['seed']}")
+    ax.set_xticks(counts)
+    ax.set_ylim(bottom=-0.02 * max(1, max(max(v) for k, v in data.items() if k in _STYLE)))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    return data
+
+
+def plot_outcome_histogram(exploration, ax=None, expected=None, title=None):
+    """How many schedules end at each final value; the correct value highlighted."""
+    ax = _axes(ax)
+    items = sorted(((o, n) for o, n in exploration.outcomes.items() if isinstance(o, (int, float))))
+    others = [(str(o), n) for o, n in exploration.outcomes.items() if not isinstance(o, (int, float))]
+    labels = [str(o) for o, _ in items] + [o for o, _ in others]
+    counts = [n for _, n in items] + [n for _, n in others]
+    colors = [COLORS["mutex"] if expected is not None and str(expected) == lab else COLORS["racy"]
+              for lab in labels]
+    bars = ax.bar(labels, counts, color=colors)
+    ax.bar_label(bars, fontsize="small")
+    ax.margins(y=0.12)
+    ax.set_xlabel("final value of the counter")
+    ax.set_ylabel("schedules")
+    ax.set_title(title or f"Final values over all {exploration.schedules} schedules")
+    if expected is not None:
+        from matplotlib.patches import Patch
+
+        ax.legend(handles=[Patch(color=COLORS["mutex"], label=f"correct ({expected})"),
+                           Patch(color=COLORS["racy"], label="an update was lost")], fontsize="small")
+    return dict(zip(labels, counts, strict=True))
+
+
+def lost_writes(trace):
+    """Steps whose write another thread overwrote with a value computed from an older read."""
+    last_read = {}
+    lost = []
+    writes = []  # (step, thread, obj)
+    for ev in trace:
+        if ev.step is None:
+            continue
+        if ev.op == "read":
+            last_read[(ev.thread, ev.obj)] = ev.step
+        elif ev.op == "write":
+            read_at = last_read.get((ev.thread, ev.obj))
+            if read_at is not None:
+                lost.extend(s for s, t, o in writes if o == ev.obj and t != ev.thread and s > read_at)
+            writes.append((ev.step, ev.thread, ev.obj))
+    return sorted(set(lost))
+
+
+_MARKERS = {"read": ("o", "read"), "write": ("s", "write"), "lock": ("v", "lock"),
+            "try_lock": ("1", "try_lock"), "fetch_add": ("D", "fetch_add"), "clone": ("P", "clone"),
+            "drop": ("X", "drop")}
+
+
+def plot_timeline(run, ax=None, upto=None, title=None):
+    """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out."""
+    steps = [ev for ev in run.trace if ev.step is not None]
+    if upto is not None:
+        steps = [ev for ev in steps if ev.step <= upto]
+    threads = sorted({ev.thread for ev in run.trace if ev.step is not None}) or [0]
+    ax = _axes(ax, size=(max(6, 0.45 * len(steps) + 2), 1.0 + 0.6 * len(threads)))
+    lost = set(lost_writes(run.trace))
+    seen = set()
+    for ev in steps:
+        marker, label = _MARKERS.get(ev.op.split(":")[0], ("o", ev.op))
+        color = LANE_COLORS[ev.thread % len(LANE_COLORS)]
+        ax.scatter(ev.step, ev.thread, marker=marker, s=90, color=color, zorder=3)
+        if label not in seen:  # a grey proxy, so the legend says what the shape means
+            ax.scatter([], [], marker=marker, s=60, color="#777777", label=label)
+        seen.add(label)
+        if ev.value is not None:
+            ax.annotate(str(ev.value), (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
+                        ha="center", fontsize="x-small")
+        if ev.step in lost:
+            ax.scatter(ev.step, ev.thread, marker="x", s=260, color=COLORS["racy"], zorder=4,
+                       label="lost write" if "lost write" not in seen else None)
+            seen.add("lost write")
+    held = _held_intervals(run.trace, upto)
+    for thread, start, end in held:
+        ax.plot([start, end], [thread, thread], color=LANE_COLORS[thread % len(LANE_COLORS)],
+                linewidth=6, alpha=0.25, solid_capstyle="round")
+    ax.set_yticks(threads, [f"thread {t}" for t in threads])
+    ax.set_ylim(min(threads) - 0.7, max(threads) + 0.7)
+    ax.set_xlabel("step")
+    if steps:
+        ax.set_xlim(-0.7, max(ev.step for ev in steps) + 0.7)
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.2)
+    outcome = run.outcome
+    ax.set_title(title or f"Schedule {run.schedule}  →  outcome {outcome}", fontsize="small")
+    if seen:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small")
+    return {"steps": [(ev.step, ev.thread, ev.op, ev.value) for ev in steps], "lost": sorted(lost)}
+
+
+def _held_intervals(trace, upto=None):
+    """(thread, first step, last step) while a thread held a lock, for shading."""
+    out = []
+    start = {}
+    last_step = -1
+    for ev in trace:
+        if ev.step is not None:
+            last_step = ev.step
+        if upto is not None and last_step > upto:
+            break
+        if ev.op == "lock" and ev.step is not None:
+            start[(ev.thread, ev.obj)] = ev.step
+        elif ev.op == "unlock" and (ev.thread, ev.obj) in start:
+            out.append((ev.thread, start.pop((ev.thread, ev.obj)), last_step))
+    for (thread, _obj), s in start.items():
+        out.append((thread, s, last_step))
+    return out
