@@ -6,6 +6,7 @@ line for line, with rustc-style errors (E0382, E0277) where Rust would refuse to
 compile. `rustsync.sched` runs the same code under a deterministic scheduler.
 """
 
+from . import _ipython
 from .atomic import AtomicUsize, Ordering
 from .errors import (
     CompileError,
@@ -21,6 +22,8 @@ from .mutex import Mutex, MutexGuard
 from .ownership import drop
 from .rc import Arc, Rc
 from .thread import JoinHandle, sleep, spawn
+
+_ipython.install()
 
 __all__ = [
     "Arc",

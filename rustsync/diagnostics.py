@@ -91,7 +91,15 @@ def _snippet(labels, width):
     by_file = {}
     for lab in labels:
         by_file.setdefault(lab.span.filename, []).append(lab)
+    first_file = labels[0].span.filename if labels else None
+    primary = next((lab for lab in labels if lab.primary), None)
+    if primary is not None:
+        first_file = primary.span.filename
+        by_file = {first_file: by_file.pop(first_file), **by_file}
     for filename, file_labels in by_file.items():
+        if filename != first_file:
+            rows.append(" " * width + "::: " + location(min(file_labels, key=lambda lab: lab.span.line).span))
+            rows.append(bar)
         lines = sorted({lab.span.line for lab in file_labels})
         previous = None
         for line in lines:

@@ -249,7 +249,25 @@ def _binding_site(filename, name, before_line):
     """The last place before `before_line` where `name` is bound in the file, as a span."""
     if not name:
         return None
-    return _cached_binding_site(filename, name, before_line, hash(source_text(filename)))
+    found = _cached_binding_site(filename, name, before_line, hash(source_text(filename)))
+    if found is None:  # bound in an earlier notebook cell?
+        for cell in _earlier_cells(filename):
+            found = _cached_binding_site(cell, name, 10**9, hash(source_text(cell)))
+            if found is not None:
+                break
+    return found
+
+
+def _earlier_cells(filename):
+    """The notebook's cells executed before the one in `filename`, latest first."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return []
+    shell = get_ipython()
+    names = getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
+    current = names.get(filename, 10**9)
+    return [f for f, n in sorted(names.items(), key=lambda item: -item[1]) if n < current]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,0 +1,53 @@
+"""In a notebook, show the course's errors like a compiler would: the student's lines, not ours.
+
+IPython always prints the frame that raised, which for `spawn` or `lock` is inside this
+package. A custom exception handler drops the package's frames from the traceback of
+the package's own errors, so a student sees their cell, the arrow at their line, and
+the rustc-style message.
+"""
+
+import os
+import types
+
+from .diagnostics import _INTERNAL
+from .errors import CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+SHOWN_CLEAN = (CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock)
+
+
+def _internal(frame):
+    path = frame.f_code.co_filename
+    return os.path.dirname(path) == _PACKAGE and os.path.splitext(os.path.basename(path))[0] in _INTERNAL
+
+
+def strip_package_frames(tb):
+    """A copy of a traceback without the frames of the package's core modules."""
+    kept = []
+    while tb is not None:
+        if not _internal(tb.tb_frame):
+            kept.append((tb.tb_frame, tb.tb_lasti, tb.tb_lineno))
+        tb = tb.tb_next
+    new = None
+    for frame, lasti, lineno in reversed(kept):
+        new = types.TracebackType(new, frame, lasti, lineno)
+    return new
+
+
+def _handler(shell, etype, value, tb, tb_offset=None):
+    shell.showtraceback((etype, value, strip_package_frames(tb)), tb_offset=tb_offset)
+
+
+def install():
+    """Register the handler in the running IPython shell, if there is one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    if getattr(shell, "custom_exceptions", ()) and shell.custom_exceptions != SHOWN_CLEAN:
+        return False  # someone else's handler: leave it alone
+    shell.set_custom_exc(SHOWN_CLEAN, _handler)
+    return True
