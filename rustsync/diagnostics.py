@@ -121,24 +121,38 @@ def _code_row(filename, line, width):
 
 
 def _marker_rows(labels):
-    """Underlines for the labels of one line, with rustc's connectors for all but the last."""
+    """Underlines for the labels of one line, with rustc's connectors for all but the last.
+
+    As rustc does, the last label's text goes on the underline row only when no other
+    label overlaps its span (a lambda and the call's argument often start together);
+    otherwise every text hangs from a connector, and shorter underlines are drawn on top.
+    """
+    labels = sorted(labels, key=lambda lab: (lab.span.col, _end(lab)))
     marks = []
-    for lab in labels:
+    for lab in sorted(labels, key=lambda lab: lab.span.col - _end(lab)):
         ch = "^" if lab.primary else "-"
-        end = max(lab.span.end_col, lab.span.col + 1)
-        while len(marks) < end:
+        while len(marks) < _end(lab):
             marks.append(" ")
-        for c in range(lab.span.col, end):
+        for c in range(lab.span.col, _end(lab)):
             marks[c] = ch
-    rows = ["".join(marks) + " " + labels[-1].text]
-    rest = labels[:-1]
+    last = labels[-1]
+    if any(lab is not last and lab.span.col < _end(last) and last.span.col < _end(lab) for lab in labels):
+        rows = ["".join(marks)]
+        rest = labels
+    else:
+        rows = ["".join(marks) + " " + last.text]
+        rest = labels[:-1]
     if rest:
         rows.append(_connectors([lab.span.col for lab in rest]))
         for i in range(len(rest) - 1, -1, -1):
             row = _connectors([lab.span.col for lab in rest[:i]])
-            row = row.ljust(rest[i].span.col) + rest[i].text
+            row = row[: rest[i].span.col].ljust(rest[i].span.col) + rest[i].text
             rows.append(row)
     return [r.rstrip() for r in rows]
+
+
+def _end(label):
+    return max(label.span.end_col, label.span.col + 1)
 
 
 def _connectors(cols):

@@ -109,10 +109,16 @@ class Mutex(Owned):
 
     def is_poisoned(self):
         """True once a thread has raised while holding the lock."""
+        __tracebackhide__ = True
+        if self._move is not None:
+            self._use()
         return self._poisoned
 
     def clear_poison(self):
         """Declare the data repaired: later `lock()` calls succeed again."""
+        __tracebackhide__ = True
+        if self._move is not None:
+            self._use()
         self._poisoned = False
 
     def into_inner(self):

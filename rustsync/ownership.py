@@ -293,22 +293,32 @@ def _cached_binding_site(filename, name, before_line, _text_hash):
 
 
 def _later_use(filename, name, after_line, skip_def_line=None):
-    """The first use of `name` after a line (outside the closure's own body)."""
+    """The first use of `name` after a line (outside the closure's own body), in the same function."""
     tree = source_tree(filename)
     if tree is None:
-        return None
+        return None, False
     skip = []
+    scope = None  # the innermost function around the line; None at module level
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.lineno == skip_def_line:
             skip.append((node.lineno, node.end_lineno))
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= after_line <= node.end_lineno
+                and (scope is None or node.lineno > scope.lineno)):
+            scope = node
     parents = {}
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[child] = node
+
+    def in_scope(node):
+        while node is not None and node is not scope:
+            node = parents.get(node)
+        return node is scope
+
     found = None
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == name and node.lineno > after_line:
-            if any(a <= node.lineno <= b for a, b in skip):
+            if any(a <= node.lineno <= b for a, b in skip) or not in_scope(node):
                 continue
             if isinstance(node.ctx, ast.Store):
                 continue

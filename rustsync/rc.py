@@ -86,9 +86,10 @@ class _Counted(Owned):
             with shared.lock:
                 shared.strong += delta
         elif self._atomic:
-            sim.point(op, shared)
+            # One indivisible update that only `strong_count` can observe: recorded in
+            # the trace, but not a choice point, so schedules list the interesting steps.
             shared.strong += delta
-            sim.done(shared.strong)
+            sim.event(op, shared, shared.strong)
         else:
             # Rc: the count is read, then written back: two steps another thread can split
             sim.point(op + ":read", shared)

@@ -16,7 +16,9 @@ chapter's own operations that mean the same on every Python. We count interleavi
 without reduction, so the numbers match the formula a student can check
 (`interleavings`). Steps are only the operations another thread can observe: reads of
 a guard's data, `join` and the release of a lock are recorded in the trace but are
-not choice points, which is sound because no other thread can observe them.
+not choice points, which is sound because no other thread can observe them. `Arc`
+count changes are atomic and recorded as events too; only a `strong_count` read taken
+exactly between two of them could tell the difference.
 """
 
 from __future__ import annotations
@@ -207,6 +209,7 @@ class SimThread:
         self.pending = None  # (op, object name) at a pause
         self.blocked_by = None  # () -> holder or None, for blocking ops
         self.invisible = False  # a pause no other thread can observe (join)
+        self.slept = False  # its last step was `sleep`: it lets the others go first
         self.held = []
         self.result = None
         self.error = None
@@ -228,6 +231,7 @@ class SimThread:
         self.state = "running"
         self.pending = None
         self.blocked_by = None
+        self.slept = op == "sleep"
         if execution.aborting:
             raise ScheduleAborted()
         execution.record(self, op, obj, step=not invisible)
@@ -330,6 +334,7 @@ class _Execution:
         self.choices = []
         self.aborting = False
         self.running = None
+        self.yielded = False  # the thread that took the last step slept
 
     def record(self, thread, op, obj, value=None, step=True):
         name = getattr(obj, "name", "") if obj is not None else ""
@@ -388,12 +393,13 @@ class _Execution:
                 self._unwind()
                 raise ScheduleError(f"the program took more than {self.max_steps} steps; does a thread spin forever?")
             prev = self.schedule[-1] if self.schedule else None
+            self.yielded = prev is not None and self.threads[prev].slept
             try:
                 tid = self.chooser(len(self.schedule), enabled, prev, self)
             except ScheduleError:
                 self._unwind()
                 raise
-            self.choices.append((tuple(enabled), tid, prev))
+            self.choices.append((tuple(enabled), tid, prev, self.yielded))
             self.schedule.append(tid)
             self._switch_into(self.threads[tid])
         panics = {t.tid: t.error for t in self.threads if t.error is not None}
@@ -499,7 +505,15 @@ def _watched(work, step_timeout):
 # --- choosing ---------------------------------------------------------------------
 
 
-def _default(enabled, prev):
+def _default(enabled, prev, yielded=False):
+    """Who runs when nobody says: the last thread goes on, unless it just slept.
+
+    A thread that sleeps lets the others run first (the next one by id, round robin),
+    as an OS would while it sleeps; so a back-off loop does not spin forever by default.
+    """
+    if yielded and prev in enabled and len(enabled) > 1:
+        later = [t for t in enabled if t > prev]
+        return later[0] if later else next(t for t in enabled if t != prev)
     return prev if prev in enabled else enabled[0]
 
 
@@ -515,7 +529,7 @@ def _replayer(schedule, strict):
                 f"the schedule ended after {len(schedule)} steps but threads {enabled} can still run; "
                 "add their steps or call replay(..., strict=False) to let them finish in turn"
             )
-        return _default(enabled, prev)
+        return _default(enabled, prev, execution.yielded)
     return choose
 
 
@@ -570,7 +584,8 @@ def replay(program, schedule, *, strict=False, step_timeout=2.0, max_steps=10_00
 def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeout=2.0, max_steps=10_000):
     """Run `program` under every schedule (depth first), up to `preemption_bound` preemptions.
 
-    A preemption is a switch away from a thread that could have gone on. Returns an
+    A preemption is a switch away from a thread that could have gone on (after a
+    `sleep`, which lets the others go first, it is staying on the sleeper). Returns an
     `Exploration` with each outcome's count and a schedule that reaches it.
     """
     def work(clock, state):
@@ -593,26 +608,31 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
     return _watched(work, step_timeout)
 
 
-def _preempts(enabled, tid, prev):
-    return prev is not None and prev in enabled and tid != prev
+def _preempts(enabled, tid, prev, yielded=False):
+    """A switch away from a thread that could go on; after a sleep, staying on the sleeper."""
+    if prev is None or prev not in enabled:
+        return False
+    if yielded:
+        return tid == prev and len(enabled) > 1
+    return tid != prev
 
 
 def _next_prefix(choices, bound):
     """The schedule prefix of the next run in depth-first order, or None when done."""
     spent = [0]
-    for enabled, tid, prev in choices:
-        spent.append(spent[-1] + _preempts(enabled, tid, prev))
+    for enabled, tid, prev, yielded in choices:
+        spent.append(spent[-1] + _preempts(enabled, tid, prev, yielded))
     for i in range(len(choices) - 1, -1, -1):
-        enabled, tid, prev = choices[i]
-        order = _try_order(enabled, prev)
+        enabled, tid, prev, yielded = choices[i]
+        order = _try_order(enabled, prev, yielded)
         for alt in order[order.index(tid) + 1:]:
-            if bound is None or spent[i] + _preempts(enabled, alt, prev) <= bound:
+            if bound is None or spent[i] + _preempts(enabled, alt, prev, yielded) <= bound:
                 return [c[1] for c in choices[:i]] + [alt]
     return None
 
 
-def _try_order(enabled, prev):
-    first = _default(list(enabled), prev)
+def _try_order(enabled, prev, yielded=False):
+    first = _default(list(enabled), prev, yielded)
     return [first] + [t for t in enabled if t != first]
 
 

@@ -8,9 +8,12 @@ test sets `panel.threads.value = 6` and reads `panel.data`, no browser needed.
 
 from __future__ import annotations
 
+import html
+import io
+
 import ipywidgets as w
 import matplotlib.pyplot as plt
-from IPython.display import clear_output, display
+from IPython.display import Image, clear_output, display
 
 from .lab import racy_counter
 from .plots import lost_update_data, plot_lost_updates, plot_outcome_histogram, plot_timeline
@@ -22,11 +25,16 @@ class _Panel:
 
     height = "380px"
     size = (7, 3.6)
+    margins = dict(left=0.1, right=0.97, top=0.9, bottom=0.14)
+    dpi = 90
 
     def __init__(self, controls):
         self.controls = controls
-        self.fig, self.ax = plt.subplots(figsize=self.size, layout="constrained")
+        # A fixed layout: drawn once per update, no layout solver, no tight bounding box.
+        self.fig, self.ax = plt.subplots(figsize=self.size, dpi=self.dpi)
+        self.fig.subplots_adjust(**self.margins)
         plt.close(self.fig)  # shown through the Output below, never by the inline backend
+        self.png = b""
         self.out = w.Output(layout=w.Layout(height=self.height, overflow="hidden"))
         self.status = w.HTML()
         self.widget = w.VBox([w.HBox(controls), self.status, self.out])
@@ -46,9 +54,12 @@ class _Panel:
             extra.remove()
         self.data = self.draw(self.ax)
         self.draws += 1
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=self.dpi)
+        self.png = buffer.getvalue()
         with self.out:
             clear_output(wait=True)
-            display(self.fig)
+            display(Image(self.png))
 
     def draw(self, ax):  # pragma: no cover - each panel draws its own
         raise NotImplementedError
@@ -113,6 +124,7 @@ class SchedulePanel(_Panel):
 
     size = (8, 2.6)
     height = "300px"
+    margins = dict(left=0.1, right=0.84, top=0.86, bottom=0.2)
 
     def __init__(self, program=None, schedule=None, seed=0):
         self.program = program or racy_counter(2, 2)
@@ -124,6 +136,11 @@ class SchedulePanel(_Panel):
     def draw(self, ax):
         upto = self.step.value
         data = plot_timeline(self.run, ax=ax, upto=upto)
-        events = [str(ev) for ev in self.run.trace if ev.step is None or ev.step <= upto]
-        self.status.value = "<pre style='margin:0'>" + (events[-1] if events else "") + "</pre>"
+        shown = ""
+        for ev in self.run.trace:
+            if ev.step is not None and ev.step > upto:
+                break
+            if ev.step == upto:
+                shown = str(ev)
+        self.status.value = "<pre style='margin:0'>" + html.escape(shown) + "</pre>"
         return data
