@@ -1,4 +1,4 @@
-"""In a notebook, show the course's errors like a compiler would: the student's lines, not ours.
+"""Show the course's errors like a compiler would: the student's lines, not the package's.
 
 IPython always prints the frame that raised, which for `spawn` or `lock` is inside this
 package. A custom exception handler drops the package's frames from the traceback of
@@ -7,13 +7,22 @@ the rustc-style message.
 """
 
 import os
+import sys
 import types
 
 from .diagnostics import _INTERNAL
-from .errors import CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock
+from .errors import (
+    BorrowError,
+    BorrowMutError,
+    CompileError,
+    DeadlockError,
+    GuardDropped,
+    PoisonError,
+    WouldBlock,
+)
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
-SHOWN_CLEAN = (CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock)
+SHOWN_CLEAN = (BorrowError, BorrowMutError, CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock)
 
 
 def _internal(frame):
@@ -38,14 +47,26 @@ def _handler(shell, etype, value, tb, tb_offset=None):
     shell.showtraceback((etype, value, strip_package_frames(tb)), tb_offset=tb_offset)
 
 
+def _excepthook(previous):
+    def hook(etype, value, tb):
+        if issubclass(etype, SHOWN_CLEAN):
+            tb = strip_package_frames(tb)
+            value = value.with_traceback(tb)  # the default hook prints value.__traceback__
+        previous(etype, value, tb)
+    hook.rustsync = True
+    return hook
+
+
 def install():
-    """Register the handler in the running IPython shell, if there is one."""
+    """Register the handler in the running IPython shell; in a script, wrap `sys.excepthook`."""
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover
-        return False
-    shell = get_ipython()
+        get_ipython = None
+    shell = get_ipython() if get_ipython else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
+        if not getattr(sys.excepthook, "rustsync", False):
+            sys.excepthook = _excepthook(sys.excepthook)
         return False
     if getattr(shell, "custom_exceptions", ()) and shell.custom_exceptions != SHOWN_CLEAN:
         return False  # someone else's handler: leave it alone
