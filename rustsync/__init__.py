@@ -9,6 +9,8 @@ compile. `rustsync.sched` runs the same code under a deterministic scheduler.
 from . import _ipython
 from .atomic import AtomicUsize, Ordering
 from .errors import (
+    BorrowError,
+    BorrowMutError,
     CompileError,
     DeadlockError,
     GuardDropped,
@@ -21,6 +23,7 @@ from .errors import (
 from .mutex import Mutex, MutexGuard
 from .ownership import drop
 from .rc import Arc, Rc
+from .refcell import RefCell
 from .thread import JoinHandle, sleep, spawn
 
 _ipython.install()
@@ -28,6 +31,8 @@ _ipython.install()
 __all__ = [
     "Arc",
     "AtomicUsize",
+    "BorrowError",
+    "BorrowMutError",
     "CompileError",
     "DeadlockError",
     "GuardDropped",
@@ -38,6 +43,7 @@ __all__ = [
     "Ordering",
     "PoisonError",
     "Rc",
+    "RefCell",
     "ThreadPanicked",
     "UseAfterMove",
     "WouldBlock",

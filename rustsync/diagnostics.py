@@ -249,7 +249,7 @@ def name_span_in(filename, line, col, end_col, name):
         start = i + 1
 
 
-_INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "sched", "thread"}
+_INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "refcell", "sched", "thread"}
 
 
 def user_frame(depth=1):

@@ -53,6 +53,14 @@ class DeadlockError(RuntimeError):
     """Locking a mutex that the same thread already holds: it would wait for itself forever."""
 
 
+class BorrowError(RuntimeError):
+    """`RefCell.borrow()` while a `borrow_mut()` guard is live (Rust panics: "already mutably borrowed")."""
+
+
+class BorrowMutError(RuntimeError):
+    """`RefCell.borrow_mut()` while any other guard is live (Rust panics: "already borrowed")."""
+
+
 class GuardDropped(RuntimeError):
     """A `MutexGuard` was used after its lock was released."""
 

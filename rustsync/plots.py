@@ -87,16 +87,21 @@ def plot_outcome_histogram(exploration, ax=None, expected=None, title=None):
 
 
 def lost_writes(trace):
-    """Steps whose write another thread overwrote with a value computed from an older read."""
+    """Steps whose write another thread overwrote with a value computed from an older read.
+
+    Two-step updates such as an `Rc` count's (`clone:read`, `clone:write`) count as a
+    read and a write of their object.
+    """
     last_read = {}
     lost = []
     writes = []  # (step, thread, obj)
     for ev in trace:
         if ev.step is None:
             continue
-        if ev.op == "read":
+        kind = ev.op.rsplit(":", 1)[-1]
+        if kind == "read":
             last_read[(ev.thread, ev.obj)] = ev.step
-        elif ev.op == "write":
+        elif kind == "write":
             read_at = last_read.get((ev.thread, ev.obj))
             if read_at is not None:
                 lost.extend(s for s, t, o in writes if o == ev.obj and t != ev.thread and s > read_at)
@@ -109,6 +114,15 @@ _MARKERS = {"read": ("o", "read"), "write": ("s", "write"), "lock": ("v", "lock"
             "drop": ("X", "drop")}
 
 
+def _marker(op):
+    """The shape and legend label of a step: an `Rc` count's `clone:read` is drawn as a read."""
+    if ":" in op:
+        kind = op.rsplit(":", 1)[-1]
+        if kind in ("read", "write"):
+            return _MARKERS[kind]
+    return _MARKERS.get(op.split(":")[0], ("o", op))
+
+
 def plot_timeline(run, ax=None, upto=None, title=None):
     """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out."""
     steps = [ev for ev in run.trace if ev.step is not None]
@@ -119,14 +133,15 @@ def plot_timeline(run, ax=None, upto=None, title=None):
     lost = set(lost_writes(run.trace))
     seen = set()
     for ev in steps:
-        marker, label = _MARKERS.get(ev.op.split(":")[0], ("o", ev.op))
+        marker, label = _marker(ev.op)
         color = LANE_COLORS[ev.thread % len(LANE_COLORS)]
         ax.scatter(ev.step, ev.thread, marker=marker, s=90, color=color, zorder=3)
         if label not in seen:  # a grey proxy, so the legend says what the shape means
             ax.scatter([], [], marker=marker, s=60, color="#777777", label=label)
         seen.add(label)
         if ev.value is not None:
-            ax.annotate(str(ev.value), (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
+            text = f"{ev.op.split(':')[0]} {ev.value}" if ":" in ev.op else str(ev.value)
+            ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
                         ha="center", fontsize="x-small")
         if ev.step in lost:
             ax.scatter(ev.step, ev.thread, marker="x", s=260, color=COLORS["racy"], zorder=4,

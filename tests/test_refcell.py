@@ -1,0 +1,113 @@
+"""RefCell: borrows checked at run time, Rust's panic texts, and no way into another thread."""
+
+import inspect
+
+import pytest
+
+from rustsync import Arc, BorrowError, BorrowMutError, GuardDropped, NotSend, Rc, RefCell, drop, spawn
+
+
+def test_borrow_mut_changes_the_value_and_borrow_reads_it():
+    cell = RefCell(5)
+    with cell.borrow_mut() as v:
+        v.value += 1
+    with cell.borrow() as v:
+        assert v.value == 6
+    assert cell.into_inner() == 6
+
+
+def test_many_shared_borrows_may_live_at_once():
+    cell = RefCell([1, 2])
+    with cell.borrow() as a, cell.borrow() as b:
+        assert a.value is b.value
+
+
+def test_borrow_mut_while_borrowed_raises_already_borrowed():
+    cell = RefCell(0, name="cell")
+    with cell.borrow():
+        with pytest.raises(BorrowMutError, match=r"^already borrowed: BorrowMutError\n`cell` is already borrowed"):
+            cell.borrow_mut()
+    with cell.borrow_mut() as v:  # the shared borrow ended with its block
+        v.value = 1
+    assert repr(cell) == "RefCell { value: 1 }"
+
+
+def test_borrow_while_mutably_borrowed_raises_already_mutably_borrowed():
+    cell = RefCell(0)
+    with cell.borrow_mut():
+        with pytest.raises(BorrowError, match=r"^already mutably borrowed: BorrowError"):
+            cell.borrow()
+        with pytest.raises(BorrowMutError, match="already borrowed by the `borrow_mut\\(\\)`"):
+            cell.borrow_mut()
+
+
+def test_error_names_the_line_of_the_live_guard():
+    cell = RefCell(0)
+    guard = cell.borrow()  # this line is named in the error
+    line = inspect.currentframe().f_lineno - 1
+    with pytest.raises(BorrowMutError, match=f"line {line}"):
+        cell.borrow_mut()
+    drop(guard)
+    cell.borrow_mut()
+
+
+def test_repr_hides_the_value_while_mutably_borrowed():
+    cell = RefCell([1])
+    with cell.borrow_mut():
+        assert repr(cell) == "RefCell { value: <borrowed> }"
+    assert repr(cell) == "RefCell { value: [1] }"
+
+
+def test_shared_guard_refuses_assignment_with_a_hint():
+    cell = RefCell(1)
+    with cell.borrow() as v:
+        with pytest.raises(AttributeError, match="borrow_mut"):
+            v.value = 2
+    assert cell.into_inner() == 1
+
+
+def test_guard_used_after_its_block_is_an_error():
+    cell = RefCell(1)
+    with cell.borrow_mut() as v:
+        pass
+    with pytest.raises(GuardDropped, match="borrow is over"):
+        v.value = 3
+
+
+def test_exception_inside_the_block_ends_the_borrow():
+    cell = RefCell(1)
+    with pytest.raises(ZeroDivisionError):
+        with cell.borrow_mut() as v:
+            v.value = 1 / 0
+    with cell.borrow_mut() as v:
+        v.value = 2
+    assert cell.into_inner() == 2
+
+
+def test_rc_of_refcell_gives_shared_mutable_state_in_one_thread():
+    shared = Rc(RefCell(0))
+    other = Rc.clone(shared)
+    with other.borrow_mut() as v:
+        v.value += 10
+    with shared.borrow() as v:
+        assert v.value == 10
+    assert Rc.strong_count(shared) == 2
+
+
+@pytest.mark.parametrize("make, type_text", [
+    (lambda: Arc(RefCell(0)), "`RefCell<int>` cannot be sent between threads safely"),
+    (lambda: Rc(RefCell(0)), "`Rc<RefCell<int>>` cannot be sent between threads safely"),
+])
+def test_spawn_refuses_a_refcell_with_e0277(make, type_text):
+    counter = make()
+
+    def work():
+        with counter.borrow_mut() as v:
+            v.value += 1
+
+    with pytest.raises(NotSend) as err:
+        spawn(work)
+    assert err.value.code == "E0277"
+    assert type_text in str(err.value)
+    with counter.borrow() as v:  # no thread ran
+        assert v.value == 0
