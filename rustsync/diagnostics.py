@@ -179,6 +179,9 @@ def display_name(filename):
         count = getattr(shell.compile, "_filename_map", {}).get(filename)
         if count is not None:
             return f"Cell In[{count}]"
+    package = os.path.dirname(os.path.abspath(__file__))
+    if os.path.dirname(os.path.abspath(filename)) == package:  # the same on every machine
+        return "rustsync/" + os.path.basename(filename)
     try:
         rel = os.path.relpath(filename)
     except ValueError:

@@ -54,11 +54,11 @@ class DeadlockError(RuntimeError):
 
 
 class BorrowError(RuntimeError):
-    """`RefCell.borrow()` while a `borrow_mut()` guard is live (Rust panics: "already mutably borrowed")."""
+    """`RefCell.borrow()` while a `borrow_mut()` guard is live (Rust panics: "RefCell already mutably borrowed")."""
 
 
 class BorrowMutError(RuntimeError):
-    """`RefCell.borrow_mut()` while any other guard is live (Rust panics: "already borrowed")."""
+    """`RefCell.borrow_mut()` while any other guard is live (Rust panics: "RefCell already borrowed")."""
 
 
 class GuardDropped(RuntimeError):

@@ -286,7 +286,8 @@ def _cached_binding_site(filename, name, before_line, _text_hash):
             targets = [node.optional_vars]
         for target in targets:
             for sub in ast.walk(target):
-                if isinstance(sub, ast.Name) and sub.id == name and sub.lineno < before_line:
+                if (isinstance(sub, ast.Name) and sub.id == name and isinstance(sub.ctx, ast.Store)
+                        and sub.lineno < before_line):
                     if best is None or sub.lineno > best.lineno:
                         best = sub
     return node_span(filename, best) if best is not None else None

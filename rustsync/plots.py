@@ -123,6 +123,15 @@ def _marker(op):
     return _MARKERS.get(op.split(":")[0], ("o", op))
 
 
+def _step_text(ev):
+    """The label above a step: the value read or written, or which mutex a lock step took."""
+    if ev.op in ("lock", "try_lock"):
+        return f"{ev.obj} (busy)" if ev.value == "WouldBlock" else ev.obj
+    if ev.value is None:
+        return ""
+    return f"{ev.op.split(':')[0]} {ev.value}" if ":" in ev.op else str(ev.value)
+
+
 def plot_timeline(run, ax=None, upto=None, title=None):
     """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out."""
     steps = [ev for ev in run.trace if ev.step is not None]
@@ -139,8 +148,8 @@ def plot_timeline(run, ax=None, upto=None, title=None):
         if label not in seen:  # a grey proxy, so the legend says what the shape means
             ax.scatter([], [], marker=marker, s=60, color="#777777", label=label)
         seen.add(label)
-        if ev.value is not None:
-            text = f"{ev.op.split(':')[0]} {ev.value}" if ":" in ev.op else str(ev.value)
+        text = _step_text(ev)
+        if text:
             ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
                         ha="center", fontsize="x-small")
         if ev.step in lost:

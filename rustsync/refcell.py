@@ -3,8 +3,9 @@
 `borrow()` gives a read-only guard, `borrow_mut()` a read-write one; use them in a
 `with` block, whose end is the guard's drop. Any number of `borrow()` guards may
 live at once, or one `borrow_mut()` guard and nothing else; breaking that rule
-raises `BorrowError` or `BorrowMutError` with Rust's panic text. A `RefCell` counts
-its borrows without atomics, so it is for one thread: `spawn` refuses it (E0277).
+raises `BorrowError` or `BorrowMutError`, whose first line is Rust's panic message.
+A `RefCell` counts its borrows without atomics, so it is for one thread: `spawn`
+refuses it (E0277).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class RefCell(Owned):
         self._use()
         if self._writer is not None:
             raise BorrowError(
-                f"already mutably borrowed: BorrowError\n`{self.name}` is mutably borrowed by the "
+                f"RefCell already mutably borrowed\n`{self.name}` is mutably borrowed by the "
                 f"`borrow_mut()` at {_where(self._writer)}, and that guard is still live.\n"
                 "help: end the `borrow_mut()` guard's `with` block (or `drop` it) before borrowing again"
             )
@@ -63,7 +64,7 @@ class RefCell(Owned):
             site = self._writer or self._readers[-1]
             kind = "borrow_mut()" if self._writer is not None else "borrow()"
             raise BorrowMutError(
-                f"already borrowed: BorrowMutError\n`{self.name}` is already borrowed by the `{kind}` "
+                f"RefCell already borrowed\n`{self.name}` is already borrowed by the `{kind}` "
                 f"at {_where(site)}, and that guard is still live.\n"
                 "help: end the other guard's `with` block (or `drop` it) before `borrow_mut()`"
             )

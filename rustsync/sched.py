@@ -337,6 +337,8 @@ class _Execution:
         self.yielded = False  # the thread that took the last step slept
 
     def record(self, thread, op, obj, value=None, step=True):
+        if self.aborting:  # unwinding after a deadlock: the run is over, its trace too
+            return
         name = getattr(obj, "name", "") if obj is not None else ""
         held = tuple(g._mutex.name for g in thread.held if g._live)
         self.trace.append(Event(len(self.schedule) - 1 if step else None, thread.tid, op, name, value, held))

@@ -23,9 +23,10 @@ def test_many_shared_borrows_may_live_at_once():
 
 
 def test_borrow_mut_while_borrowed_raises_already_borrowed():
+    # rustc 1.95 panics with "RefCell already borrowed" here
     cell = RefCell(0, name="cell")
     with cell.borrow():
-        with pytest.raises(BorrowMutError, match=r"^already borrowed: BorrowMutError\n`cell` is already borrowed"):
+        with pytest.raises(BorrowMutError, match=r"^RefCell already borrowed\n`cell` is already borrowed"):
             cell.borrow_mut()
     with cell.borrow_mut() as v:  # the shared borrow ended with its block
         v.value = 1
@@ -35,7 +36,7 @@ def test_borrow_mut_while_borrowed_raises_already_borrowed():
 def test_borrow_while_mutably_borrowed_raises_already_mutably_borrowed():
     cell = RefCell(0)
     with cell.borrow_mut():
-        with pytest.raises(BorrowError, match=r"^already mutably borrowed: BorrowError"):
+        with pytest.raises(BorrowError, match=r"^RefCell already mutably borrowed\n"):
             cell.borrow()
         with pytest.raises(BorrowMutError, match="already borrowed by the `borrow_mut\\(\\)`"):
             cell.borrow_mut()
