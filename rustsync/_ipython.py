@@ -17,12 +17,14 @@ from .errors import (
     CompileError,
     DeadlockError,
     GuardDropped,
+    JoinTimeout,
     PoisonError,
     WouldBlock,
 )
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
-SHOWN_CLEAN = (BorrowError, BorrowMutError, CompileError, DeadlockError, GuardDropped, PoisonError, WouldBlock)
+SHOWN_CLEAN = (BorrowError, BorrowMutError, CompileError, DeadlockError, GuardDropped, JoinTimeout, PoisonError,
+               WouldBlock)
 
 
 def _internal(frame):

@@ -65,6 +65,10 @@ class GuardDropped(RuntimeError):
     """A `MutexGuard` was used after its lock was released."""
 
 
+class JoinTimeout(TimeoutError):
+    """`join(timeout=...)` gave up: the thread is still running (deadlocked, or looping)."""
+
+
 class ThreadPanicked(Exception):
     """`join()` on a thread that died of an exception (Rust's `Err` from `JoinHandle::join`).
 

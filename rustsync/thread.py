@@ -17,7 +17,7 @@ import time
 from . import _sim
 from .debug import type_name
 from .diagnostics import display_name, user_frame
-from .errors import ThreadPanicked
+from .errors import JoinTimeout, ThreadPanicked
 from .mutex import held_guards
 from .ownership import (
     MoveRecord,
@@ -55,7 +55,7 @@ class JoinHandle:
             raise RuntimeError(f"thread '{self.name}' was already joined: join() consumes its handle")
         self._thread.join(timeout)
         if self._thread.is_alive():
-            raise TimeoutError(
+            raise JoinTimeout(
                 f"thread '{self.name}' did not finish within {timeout} s: it may be deadlocked "
                 "(waiting for a lock that is never released) or looping forever"
             )

@@ -102,14 +102,16 @@ class OutcomePanel(_Panel):
     def __init__(self, increments=2, preemption_bound=None):
         self.increments = w.IntSlider(value=increments, min=1, max=4, description="increments",
                                       continuous_update=False)
-        self.bound = w.Dropdown(options=[("no bound", None), ("1 preemption", 1), ("2 preemptions", 2),
+        # not None: ipywidgets shows a None value as an empty dropdown (nothing selected)
+        self.bound = w.Dropdown(options=[("no bound", "none"), ("1 preemption", 1), ("2 preemptions", 2),
                                          ("3 preemptions", 3), ("4 preemptions", 4)],
-                                value=preemption_bound, description="bound")
+                                value="none" if preemption_bound is None else preemption_bound, description="bound")
         super().__init__([self.increments, self.bound])
 
     def draw(self, ax):
         k = self.increments.value
-        exploration = explore(racy_counter(2, k), preemption_bound=self.bound.value)
+        bound = None if self.bound.value == "none" else self.bound.value
+        exploration = explore(racy_counter(2, k), preemption_bound=bound)
         plot_outcome_histogram(exploration, ax=ax, expected=2 * k,
                                title=f"2 threads × {k} increments: final values over "
                                      f"{exploration.schedules} schedules")
