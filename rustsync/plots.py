@@ -7,6 +7,7 @@ the data it plotted, and leaves the figure to the caller (`ax.figure`).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from .lab import race, scheduled_race
 
@@ -163,8 +164,10 @@ def plot_timeline(run, ax=None, upto=None, title=None):
     ax.set_yticks(threads, [f"thread {t}" for t in threads])
     ax.set_ylim(min(threads) - 0.7, max(threads) + 0.7)
     ax.set_xlabel("step")
-    if steps:
-        ax.set_xlim(-0.7, max(ev.step for ev in steps) + 0.7)
+    # The whole schedule's width even when only part is shown, so a step slider does not rescale.
+    last = max(len(run.schedule) - 1, 0)
+    ax.set_xlim(-0.7, last + 0.7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.2)
     outcome = run.outcome

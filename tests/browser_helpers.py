@@ -1,0 +1,628 @@
+"""JupyterLab in headless Chromium: a server on a copy of the course, and the checks a student's eye makes.
+
+`JupyterLabServer` starts `jupyter lab` on 127.0.0.1 (free port, random token, root = a
+temporary copy of the course) and stops it with every process it started. `check_lesson`
+opens a notebook, runs it through the menus, and returns the problems it saw: cells
+showing errors, widgets that did not render, slider panels whose plot does not change or
+stacks up, errors that slider callbacks logged. `check_nbgrader` opens the Nbgrader
+menu's formgrader and assignment list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = Path(os.environ.get("RUSTSYNC_SCREENSHOTS") or ROOT / "screenshots")
+CHROMIUM = os.environ.get("RUSTSYNC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+INSTALL_HINT = ("The browser test drives Debian's Chromium through Playwright. Install both: "
+                "`apt-get install -y chromium` and `python -m pip install -r requirements.txt` (it pins playwright). "
+                "Playwright's own browser download is not used; set RUSTSYNC_CHROMIUM to use another Chromium binary.")
+
+# What is never copied into the server's root: git, caches, and what grading runs produce.
+_NOT_COPIED = {".git", ".pytest_cache", ".ruff_cache", "__pycache__", ".ipynb_checkpoints", "screenshots",
+               "node_modules", "gradebook.db", "submitted", "feedback", "autograded", "bench/out"}
+
+# Settings a student would click away; written as the server's user settings.
+_SETTINGS = {
+    # the "get notified about Jupyter news?" toast covers part of the page
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                         "checkForUpdates": False},
+}
+
+
+def missing_browser() -> str | None:
+    """Why the browser test cannot run here (what to install), or None when it can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"Python package `playwright` is missing ({err}). {INSTALL_HINT}"
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"No Chromium at {CHROMIUM}. {INSTALL_HINT}"
+    return None
+
+
+def copy_course(dest: Path) -> Path:
+    """Copy the repository (without git, caches or grading output) to `dest`, so running lessons leaves it alone."""
+
+    def ignore(folder, names):
+        where = Path(folder).relative_to(ROOT)
+        return {name for name in names
+                if name in _NOT_COPIED or (where / name).as_posix() in _NOT_COPIED or name.endswith(".egg-info")}
+
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the server's process: get SIGTERM if pytest itself dies (killed before its finalizers could run)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (kernels start in their own session, so killpg alone misses them)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+class JupyterLabServer:
+    """`jupyter lab` on 127.0.0.1 with a random free port and token, serving `root`."""
+
+    def __init__(self, root: Path, state: Path):
+        self.root = Path(root)
+        self.state = Path(state)  # settings, workspaces, runtime files, the log
+        self.token = secrets.token_hex(16)
+        self.port = None
+        self.process = None
+        self.log_path = self.state / "jupyterlab.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "lab") -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.base_url}/{path}{sep}token={self.token}"
+
+    def start(self, timeout: float = 90) -> JupyterLabServer:
+        settings = self.state / "settings"
+        for name, values in _SETTINGS.items():
+            (settings / name).parent.mkdir(parents=True, exist_ok=True)
+            (settings / name).write_text(json.dumps(values))
+        for sub in ("workspaces", "runtime", "config", "ipython"):
+            (self.state / sub).mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.state / "runtime"),
+                   JUPYTER_CONFIG_DIR=str(self.state / "config"), IPYTHONDIR=str(self.state / "ipython"))
+        for attempt in range(3):
+            self.port = _free_port()
+            cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+                   f"--port={self.port}", "--ServerApp.port_retries=0",
+                   f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+                   f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={self.state / 'workspaces'}",
+                   # lets the test read the notebook model (outputs, tags, kernel status); actions go through the UI
+                   "--LabApp.expose_app_in_browser=True"]
+            with open(self.log_path, "ab") as log:
+                # cwd = the course root: nbgrader reads nbgrader_config.py from there
+                self.process = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                                preexec_fn=_die_with_parent)
+            if self._wait_ready(timeout):
+                return self
+            self.stop()
+            if attempt == 2 or "address already in use" not in self.log_tail().lower():
+                break
+        raise RuntimeError(f"JupyterLab did not start within {timeout} s; its log ends with:\n{self.log_tail()}")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        request = urllib.request.Request(f"{self.base_url}/api/status",
+                                         headers={"Authorization": f"token {self.token}"})
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.25)
+        return False
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, grace: float = 15) -> list[int]:
+        """Stop the server (it shuts its kernels down), then kill whatever it started that is still alive.
+
+        Returns the processes that did not stop on their own within `grace` seconds (killed).
+        """
+        if self.process is None:
+            return []
+        pid = self.process.pid
+        started = _descendants(pid)
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                self.process.wait(10)
+        deadline = time.monotonic() + grace
+        while any(_alive(p) for p in started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        survivors = [child for child in started if _alive(child)]
+        for child in survivors:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        self.process = None
+        return survivors
+
+
+# --------------------------------------------------------------------------------------------
+# JavaScript run in the page. `window.jupyterapp` exists because of --LabApp.expose_app_in_browser.
+
+_JS_FIND_PANEL = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  for (const w of app.shell.widgets('main')) {
+    if (w.context && w.context.path === path && w.content && w.content.widgets) return w;
+  }
+  return null;
+}
+"""
+
+_JS_KERNEL_STATUS = f"""
+(path) => {{
+  const panel = ({_JS_FIND_PANEL})(path);
+  if (!panel) return 'no notebook';
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return kernel ? kernel.status : 'no kernel';
+}}
+"""
+
+_JS_RUN_STATE = f"""
+(path) => {{
+  const panel = ({_JS_FIND_PANEL})(path);
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  // JupyterLab does not execute empty code cells: they keep no execution count
+  const cells = panel.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+  const pending = Array.from(panel.node.querySelectorAll('.jp-InputPrompt'))
+      .filter(p => p.textContent.includes('*')).length;
+  const errored = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'
+      && !(c.model.getMetadata('tags') || []).includes('raises-exception')));
+  const done = cells.filter(c => c.model.executionCount !== null).length;
+  return {{status: kernel ? kernel.status : 'no kernel', pending, errored, done, total: cells.length}};
+}}
+"""
+
+_JS_CELLS = f"""
+(path) => {{
+  const panel = ({_JS_FIND_PANEL})(path);
+  return panel.content.widgets.map((cell, index) => {{
+    const m = cell.model;
+    const info = {{index, type: m.type, tags: m.getMetadata('tags') || [], source: m.sharedModel.getSource()}};
+    if (m.type === 'code') {{
+      info.count = m.executionCount;
+      info.outputs = m.outputs.toJSON().map(o => ({{type: o.output_type, ename: o.ename || null,
+          evalue: o.evalue || null, name: o.name || null, mimes: o.data ? Object.keys(o.data) : []}}));
+    }}
+    return info;
+  }});
+}}
+"""
+
+# Mark every slider panel: the nearest widget box around an Output widget that also holds a slider.
+_JS_MARK_PANELS = """
+(root) => {
+  const panels = [];
+  for (const out of root.querySelectorAll('.widget-output')) {
+    const box = out.parentElement && out.parentElement.closest('.widget-box:has(.widget-slider)');
+    if (box && !panels.includes(box)) panels.push(box);
+  }
+  panels.forEach((box, i) => box.setAttribute('data-browser-test-panel', String(i)));
+  return panels.length;
+}
+"""
+
+_WIDGET_REPR = re.compile(r"^\s*(<Figure size [^>]*>|[A-Z]\w*\((children|value|layout|options)=|"
+                          r"<rustsync\.widgets\.\w+ object at)")
+
+
+@dataclass
+class LessonCheck:
+    """What `check_lesson` saw in one notebook."""
+
+    notebook: str
+    problems: list[str] = field(default_factory=list)
+    cells: int = 0
+    code_cells: int = 0
+    intended_errors: int = 0
+    panels: int = 0
+    plot_panels: int = 0  # panels whose output is a figure (an image)
+    moves: int = 0
+    screenshots: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def report(self) -> str:
+        lines = [f"{self.notebook}: {len(self.problems)} problem(s)"] + [f"  - {p}" for p in self.problems]
+        lines.append(f"  screenshots: {SCREENSHOTS}")
+        return "\n".join(lines)
+
+
+def menu(page, menu_name: str, command: str) -> None:
+    """Click a menu of the menu bar, then its item for `command` (Lumino menus carry `data-command`)."""
+    page.get_by_role("menuitem", name=menu_name, exact=True).click()
+    item = page.locator(f'.lm-Menu-content li.lm-Menu-item[data-command="{command}"]')
+    item.wait_for(state="visible", timeout=10_000)
+    item.click()
+
+
+def screenshot(target, name: str, shots: list[Path] | None = None) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    target.screenshot(path=str(path))
+    if shots is not None:
+        shots.append(path)
+    return path
+
+
+def open_notebook(page, server: JupyterLabServer, path: str, workspace: str) -> None:
+    """Open `path` (relative to the server root) in its own fresh workspace and wait for an idle kernel."""
+    page.goto(server.url(f"lab/workspaces/{workspace}/tree/{path}?reset"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    deadline = time.monotonic() + 60
+    while True:
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        if dialog.count():  # "Select Kernel" when the notebook names no kernel: take the default
+            dialog.first.click()
+        status = page.evaluate(_JS_KERNEL_STATUS, path)
+        if status == "idle":
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path}: the kernel did not become idle within 60 s (status {status!r})")
+        page.wait_for_timeout(250)
+
+
+def run_all_cells(page, path: str, timeout: float) -> dict:
+    """Edit > Clear Outputs of All Cells, Run > Run All Cells, then wait until the run has ended and settled."""
+    menu(page, "Edit", "editmenu:clear-all")
+    menu(page, "Run", "runmenu:run-all")
+    deadline = time.monotonic() + timeout
+    settled_since = None
+    while True:
+        state = page.evaluate(_JS_RUN_STATE, path)
+        finished = (state["status"] == "idle" and state["pending"] == 0
+                    and (state["done"] == state["total"] or state["errored"]))
+        if finished:
+            settled_since = settled_since or time.monotonic()
+            if time.monotonic() - settled_since >= 1.0:
+                return state
+        else:
+            settled_since = None
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path}: Run All Cells did not finish within {timeout:.0f} s "
+                                 f"({state['done']} of {state['total']} code cells ran, kernel {state['status']})")
+        page.wait_for_timeout(250)
+
+
+def _cell_label(cell) -> str:
+    first = next((line for line in cell["source"].splitlines() if line.strip()), "")
+    return f"cell {cell['index'] + 1} (In [{cell.get('count') or ' '}], `{first[:60]}`)"
+
+
+def _wait_widgets_rendered(page, notebook, timeout_ms: int = 30_000) -> bool:
+    try:
+        page.wait_for_function(
+            "(node) => !Array.from(node.querySelectorAll('.jp-OutputArea-output'))"
+            ".some(o => o.textContent.includes('Loading widget...'))",
+            arg=notebook.element_handle(), timeout=timeout_ms)
+        return True
+    except Exception:  # playwright's TimeoutError; reported as a problem by the caller
+        return False
+
+
+def _slider_state(handle) -> dict:
+    return handle.evaluate("h => ({now: Number(h.getAttribute('aria-valuenow')), "
+                           "min: Number(h.getAttribute('aria-valuemin')), "
+                           "max: Number(h.getAttribute('aria-valuemax')), "
+                           "label: (h.closest('.widget-slider').querySelector('.widget-label') || {}).textContent})")
+
+
+def _output_state(output) -> dict:
+    """What an Output widget shows: one signature per output (an image's bytes, else its text), images counted."""
+    return output.evaluate(
+        "out => { const items = Array.from(out.querySelectorAll('.jp-OutputArea-output'));"
+        " return {sig: items.map(o => { const img = o.querySelector('img');"
+        " return img ? 'img:' + img.getAttribute('src') : (o.getAttribute('data-mime-type') + ':' + o.textContent); }),"
+        " images: out.querySelectorAll('img').length}; }")
+
+
+def _move_slider(page, handle, output, before: dict, direction: int, timeout_ms: int) -> tuple[str, dict]:
+    """Press an arrow key on a slider handle; return (problem or '', what the output shows after)."""
+    state = _slider_state(handle)
+    if direction > 0 and state["now"] >= state["max"]:
+        direction = -1
+    if direction < 0 and state["now"] <= state["min"]:
+        direction = 1
+    handle.focus()
+    handle.press("ArrowRight" if direction > 0 else "ArrowLeft")
+    what = f"slider '{state['label']}' from {state['now']:g}"
+    shown = "plot" if before["images"] else "output"
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        now = _slider_state(handle)["now"]
+        after = _output_state(output)
+        if now != state["now"] and after["sig"] and after["sig"] != before["sig"]:
+            page.wait_for_timeout(300)  # let a stacking redraw show itself, if any
+            return "", _output_state(output)
+        if time.monotonic() > deadline:
+            if now == state["now"]:
+                return f"{what}: the arrow key did not move it", after
+            return f"{what} to {now:g}: the {shown} did not change within {timeout_ms / 1000:g} s", after
+        page.wait_for_timeout(100)
+
+
+def _log_console_errors(page, path: str) -> list[str]:
+    """Errors the kernel sent outside any cell (slider callbacks), from View > Show Log Console."""
+    menu(page, "View", "logconsole:open")
+    console = page.locator(".jp-LogConsolePanel")
+    console.wait_for(state="visible", timeout=10_000)
+    page.wait_for_timeout(300)
+    entries = console.locator(f'[id="source:{path}"] .jp-OutputArea-child').evaluate_all(
+        "children => children.map(c => ({"
+        "level: (c.querySelector('[data-log-level]') || {dataset: {}}).dataset.logLevel,"
+        "text: (c.querySelector('.jp-OutputArea-output') || {textContent: ''}).textContent}))")
+    errors = []
+    for entry in entries:
+        if entry["level"] == "error" or "Traceback" in entry["text"]:
+            last = [line for line in entry["text"].strip().splitlines() if line.strip()]
+            errors.append(last[-1].strip() if last else "(empty error)")
+    return errors
+
+
+def check_lesson(page, server: JupyterLabServer, path: str, *, name: str | None = None,
+                 run_timeout: float = 240, moves: int = 3, redraw_timeout_ms: int = 20_000) -> LessonCheck:
+    """Open `path`, run all cells through the menus, and check what a student would see.
+
+    Problems reported: a cell showing an error that is not tagged `raises-exception`; a cell
+    that did not run; a widget that did not render ("Loading widget...", or its plain-text
+    repr); for every slider panel (a widget box holding a slider and an Output): not exactly
+    one image before and after the moves, a slider whose move does not change the image, an
+    error inside the panel's output, and errors logged by slider callbacks.
+    """
+    name = name or Path(path).stem
+    check = LessonCheck(path)
+    started = time.monotonic()
+    problems = check.problems
+    open_notebook(page, server, path, workspace=re.sub(r"\W+", "-", name))
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first
+    run_all_cells(page, path, run_timeout)
+
+    cells = page.evaluate(_JS_CELLS, path)
+    check.cells = len(cells)
+    code = [c for c in cells if c["type"] == "code"]
+    check.code_cells = len(code)
+    for cell in code:
+        errors = [o for o in cell["outputs"] if o["type"] == "error"]
+        if errors and "raises-exception" in cell["tags"]:
+            check.intended_errors += 1
+        for err in errors if "raises-exception" not in cell["tags"] else []:
+            problems.append(f"{_cell_label(cell)} shows an error: {err['ename']}: {err['evalue']}")
+        if cell["count"] is None and cell["source"].strip():
+            problems.append(f"{_cell_label(cell)} did not run (the run stopped before it)")
+
+    if not _wait_widgets_rendered(page, notebook):
+        problems.append("a widget still shows 'Loading widget...' after 30 s (is the ipywidgets "
+                        "JupyterLab extension, jupyterlab_widgets, installed?)")
+    # textContent, not innerText: cells out of view are not rendered (content-visibility) and have no innerText
+    outputs = notebook.locator(".jp-OutputArea-output").evaluate_all(
+        "outs => outs.map(o => ({mime: o.getAttribute('data-mime-type'), text: o.textContent, "
+        "index: Number(o.closest('.jp-Cell')?.getAttribute('data-windowed-list-index') ?? -1)}))")
+    for out in outputs:
+        where = _cell_label(cells[out["index"]]) if 0 <= out["index"] < len(cells) else "an output"
+        if out["mime"] == "text/plain" and _WIDGET_REPR.match(out["text"]):
+            problems.append(f"{where} shows a plain-text repr instead of a rendered widget or figure: "
+                            f"{out['text'].strip()[:80]!r} (is jupyterlab_widgets installed?)")
+        if out["text"].startswith("Error displaying widget"):
+            problems.append(f"{where}: {out['text'].strip()[:120]}")
+
+    page.wait_for_timeout(500)
+    notebook.evaluate("n => [n, ...n.querySelectorAll('.jp-WindowedPanel-outer')].forEach(s => { s.scrollTop = 0; })")
+    screenshot(page, f"{name}-ran", check.screenshots)
+
+    check.panels = notebook.evaluate(_JS_MARK_PANELS)
+    for k in range(check.panels):
+        panel = notebook.locator(f'[data-browser-test-panel="{k}"]')
+        panel.scroll_into_view_if_needed()
+        output = panel.locator(".widget-output").first
+        label = f"panel {k + 1} (in {_panel_cell(panel, cells)})"
+        shown = first = _output_state(output)
+        check.plot_panels += bool(first["images"])
+        if not first["sig"]:
+            problems.append(f"{label} shows nothing in its output before any slider moved")
+        elif first["images"] > 1:
+            problems.append(f"{label} shows {first['images']} images before any slider moved; expected one figure")
+        for select in panel.locator("select").evaluate_all(
+                "ss => ss.map(s => ({i: s.selectedIndex, label: (s.closest('.widget-dropdown') || s.parentElement)"
+                ".querySelector('.widget-label')?.textContent || ''}))"):
+            if select["i"] < 0:
+                problems.append(f"{label}: dropdown '{select['label']}' shows no selected option")
+        screenshot(panel, f"{name}-panel{k + 1}-before", check.screenshots)
+        handles = panel.locator(".noUi-handle")
+        # every slider once, then the first one again until `moves` moves are done
+        order = list(range(handles.count())) + [0] * max(0, moves - handles.count())
+        for index in order:
+            problem, shown = _move_slider(page, handles.nth(index), output, shown, 1, redraw_timeout_ms)
+            check.moves += 1
+            if problem:
+                problems.append(f"{label}: {problem}")
+        # a plot panel shows one figure, redrawn in place; any panel's output is replaced, not appended to
+        if first["images"] and shown["images"] != 1:
+            problems.append(f"{label} shows {shown['images']} images after {len(order)} slider moves; "
+                            f"expected one figure redrawn in place")
+        elif len(shown["sig"]) > len(first["sig"]):
+            problems.append(f"{label}: its output grew from {len(first['sig'])} to {len(shown['sig'])} items "
+                            f"after {len(order)} slider moves; expected it to be replaced")
+        stderr = output.locator('[data-mime-type="application/vnd.jupyter.stderr"]').all_text_contents()
+        for text in stderr:
+            last = [line for line in text.strip().splitlines() if line.strip()]
+            problems.append(f"{label} shows an error in its output: {last[-1] if last else '(empty)'}")
+        screenshot(panel, f"{name}-panel{k + 1}-after", check.screenshots)
+
+    for error in _log_console_errors(page, path):
+        problems.append(f"the kernel logged an error outside the cells (a widget callback?): {error}")
+    screenshot(page, f"{name}-log-console", check.screenshots)
+    page.evaluate(f"(path) => ({_JS_FIND_PANEL})(path).sessionContext.shutdown()", path)
+    check.seconds = time.monotonic() - started
+    return check
+
+
+def _panel_cell(panel, cells) -> str:
+    index = panel.evaluate("p => Number(p.closest('.jp-Cell').getAttribute('data-windowed-list-index'))")
+    return _cell_label(cells[index]) if 0 <= index < len(cells) else "?"
+
+
+def _frame_with(page, url_part: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if url_part in frame.url:
+                return frame
+        page.wait_for_timeout(200)
+    raise AssertionError(f"no frame loaded {url_part!r} within {timeout:g} s; frames: {[f.url for f in page.frames]}")
+
+
+def check_nbgrader(page, server: JupyterLabServer, assignments: list[str], released: str | None) -> list[str]:
+    """Open Nbgrader > Formgrader and Nbgrader > Assignment List; return the problems seen.
+
+    `assignments`: the ids the formgrader must list (the folders of `source/`). `released`:
+    an assignment released to the exchange beforehand, which the student's list must offer
+    to fetch; the panel's Fetch and Submit buttons must then move it to the downloaded and
+    submitted lists, as a student's clicks would.
+    """
+    problems = []
+    page.goto(server.url("lab/workspaces/nbgrader?reset"))
+    page.wait_for_selector("#jp-MainMenu", timeout=60_000)
+    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+    items = page.locator(".lm-Menu-content li.lm-Menu-item")
+    items.first.wait_for(state="visible", timeout=10_000)
+    commands = items.evaluate_all("els => els.map(e => e.dataset.command)")
+    screenshot(page, "nbgrader-menu")
+    page.keyboard.press("Escape")
+    for command in ("nbgrader:open-formgrader", "nbgrader:open-assignment-list"):
+        if command not in commands:
+            problems.append(f"the Nbgrader menu has no {command!r} item (menu: {commands})")
+    if problems:
+        return problems
+
+    menu(page, "Nbgrader", "nbgrader:open-formgrader")
+    frame = _frame_with(page, "/formgrader")
+    heading = frame.get_by_role("heading", name="Manage Assignments")
+    try:
+        heading.wait_for(state="visible", timeout=30_000)
+    except Exception:
+        problems.append("Nbgrader > Formgrader did not show 'Manage Assignments'")
+    table = frame.locator("table")
+    for assignment in assignments:
+        try:
+            table.get_by_text(assignment, exact=True).first.wait_for(state="visible", timeout=15_000)
+        except Exception:
+            problems.append(f"the formgrader does not list the assignment {assignment!r} from source/")
+    body = frame.locator("body").inner_text()
+    if "does not exist" in body:
+        problems.append("the formgrader warns: " + next(line for line in body.splitlines() if "does not exist" in line))
+    page.wait_for_timeout(500)
+    screenshot(page, "nbgrader-formgrader")
+
+    menu(page, "Nbgrader", "nbgrader:open-assignment-list")
+    released_list = page.locator("#released_assignments_list")
+    try:
+        released_list.wait_for(state="visible", timeout=30_000)
+    except Exception:
+        problems.append("Nbgrader > Assignment List did not show its 'Released assignments' list")
+        screenshot(page, "nbgrader-assignment-list")
+        return problems
+    if released:
+        row = released_list.locator(".list_item", has_text=released)
+        try:
+            row.wait_for(state="visible", timeout=30_000)
+        except Exception:
+            problems.append(f"the student's assignment list does not offer the released assignment {released!r}: "
+                            f"{released_list.inner_text()[:300]!r}")
+        screenshot(page, "nbgrader-assignment-list")
+        if not problems:
+            row.get_by_role("button", name="Fetch").click()
+            fetched = page.locator("#fetched_assignments_list .list_item", has_text=released)
+            try:
+                fetched.first.wait_for(state="visible", timeout=30_000)
+            except Exception:
+                problems.append(f"after Fetch, {released!r} does not show under 'Downloaded assignments'")
+            screenshot(page, "nbgrader-assignment-list-fetched")
+            if not problems:
+                fetched.first.get_by_role("button", name="Submit").click()
+                submitted = page.locator("#submitted_assignments_list .list_item", has_text=released)
+                try:
+                    submitted.first.wait_for(state="visible", timeout=30_000)
+                except Exception:
+                    problems.append(f"after Submit, {released!r} does not show under 'Submitted assignments'")
+                screenshot(page, "nbgrader-assignment-list-submitted")
+    else:
+        screenshot(page, "nbgrader-assignment-list")
+    text = page.locator(".jp-NbgraderAssignmentList, #jp-main-dock-panel").first.inner_text()
+    if "does not exist" in text:
+        problems.append("the assignment list warns that the exchange directory does not exist")
+    return problems

@@ -1,0 +1,172 @@
+"""JupyterLab in headless Chromium: lessons run from the menus, their sliders redraw in place, nbgrader's panels open.
+
+Needs Debian's Chromium (`apt-get install -y chromium`) and the `playwright` package
+(requirements.txt); without them these tests fail and say what to install. Screenshots
+of every checked state go to `screenshots/` (or $RUSTSYNC_SCREENSHOTS).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from browser_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INSTALL_HINT,
+    ROOT,
+    SCREENSHOTS,
+    JupyterLabServer,
+    check_lesson,
+    check_nbgrader,
+    copy_course,
+    missing_browser,
+)
+
+# Lessons 00 and 05 must pass; every other lesson whose code uses widgets is checked too.
+REQUIRED = ["notebooks/00-shared-state-concurrency.ipynb", "notebooks/05-atomic-reference-counting-with-arc.ipynb"]
+
+
+def _lessons_with_widgets() -> list[str]:
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if any(cell.cell_type == "code" and "widgets" in cell.source for cell in nb.cells):
+            found.append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+LESSONS = REQUIRED + [p for p in _lessons_with_widgets() if p not in REQUIRED]
+
+
+@pytest.fixture(scope="session")
+def browser_ready():
+    reason = missing_browser()
+    if reason:
+        pytest.fail(reason, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """A copy of the course with its own nbgrader exchange, one assignment released to it."""
+    base = tmp_path_factory.mktemp("browser")
+    root = copy_course(base / "course")
+    exchange = base / "exchange"
+    config = root / "nbgrader_config.py"
+    text = config.read_text() if config.exists() else "c = get_config()  # noqa: F821\n"
+    if "course_id" not in text:  # nbgrader needs one to release; the course's own config normally sets it
+        text += '\nc.CourseDirectory.course_id = "rustsync"\n'
+    config.write_text(text + f"\n# the browser test's own exchange\nc.Exchange.root = {str(exchange)!r}\n")
+    released = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) if (root / "release").is_dir() else []
+    release = released[0] if released else None
+    if release:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", release],
+                              cwd=root, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"nbgrader release_assignment {release} failed:\n{done.stdout}\n{done.stderr}"
+    sources = sorted(p.name for p in (root / "source").iterdir() if p.is_dir()) if (root / "source").is_dir() else []
+    return {"root": root, "state": base / "state", "assignments": sources, "released": release}
+
+
+@pytest.fixture(scope="session")
+def lab(browser_ready, course):
+    """JupyterLab on the copy; stopped with its kernels at the end, also when a test failed."""
+    server = JupyterLabServer(course["root"], course["state"])
+    try:
+        server.start()
+        yield server
+    finally:
+        survivors = server.stop()
+    assert not survivors, f"processes the server started were still alive after it stopped: {survivors}"
+
+
+@pytest.fixture(scope="session")
+def browser(browser_ready):
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        except Error as err:
+            pytest.fail(f"Chromium at {CHROMIUM} did not start: {err}\n{INSTALL_HINT}", pytrace=False)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: Path(p).stem[:2])
+def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, lesson):
+    assert (ROOT / lesson).exists(), f"{lesson} not found"
+    check = check_lesson(page, lab, lesson)
+    assert not check.problems, check.report()
+    assert check.panels >= 1, f"{lesson} shows no slider panel (a widget box holding a slider and an output)"
+    assert check.moves >= 3 * check.panels
+    if lesson == REQUIRED[0]:
+        assert check.plot_panels >= 1, f"{lesson} shows no slider panel with a plot"
+
+
+def _broken_copy_of_lesson_00(root: Path) -> str:
+    """Lesson 00 with three faults a student must never see: a dead slider, stacked figures, an error left in."""
+    nb = nbformat.read(root / REQUIRED[0], as_version=4)
+    nb.cells += [
+        nbformat.v4.new_code_cell(
+            "from rustsync.widgets import LostUpdatePanel\n\n"
+            "class DeadPanel(LostUpdatePanel):\n"
+            "    def update(self):\n"
+            "        if getattr(self, 'shown', False):\n"
+            "            raise RuntimeError('slider callback broken on purpose')\n"
+            "        self.shown = True\n"
+            "        super().update()\n\n"
+            "DeadPanel()"),
+        nbformat.v4.new_code_cell(
+            "from IPython.display import display\n"
+            "from rustsync.widgets import SchedulePanel\n\n"
+            "class StackingPanel(SchedulePanel):\n"
+            "    def update(self):\n"
+            "        super().update()\n"
+            "        with self.out:\n"
+            "            display(self.fig)  # a second copy of the figure on every redraw\n\n"
+            "StackingPanel()"),
+        nbformat.v4.new_code_cell(  # what a browser without the widget extension shows instead of a panel
+            "import ipywidgets\n"
+            "display({'text/plain': repr(ipywidgets.VBox([ipywidgets.IntSlider()]))}, raw=True)"),
+        nbformat.v4.new_code_cell(  # a view of a widget the kernel does not have
+            "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'f' * 32, 'version_major': 2,"
+            " 'version_minor': 0}, 'text/plain': 'a widget'}, raw=True)"),
+        nbformat.v4.new_code_cell("raise ValueError('an error left in the lesson')"),
+    ]
+    path = "notebooks/broken-copy-of-00.ipynb"
+    nbformat.write(nb, root / path)
+    return path
+
+
+def test_the_lesson_check_catches_a_broken_lesson(lab, page, course):
+    path = _broken_copy_of_lesson_00(course["root"])
+    check = check_lesson(page, lab, path, name="broken-00", moves=2, redraw_timeout_ms=4_000)
+    found = "\n".join(check.problems)
+    assert "did not change" in found, check.report()
+    assert "RuntimeError: slider callback broken on purpose" in found, check.report()
+    assert "images" in found and "expected one figure" in found, check.report()
+    assert "shows an error: ValueError: an error left in the lesson" in found, check.report()
+    assert "plain-text repr instead of a rendered widget" in found, check.report()
+    assert "Error displaying widget" in found, check.report()
+
+
+def test_nbgrader_menu_opens_the_formgrader_and_the_assignment_list(lab, page, course):
+    assert course["assignments"], "source/ holds no assignment for the formgrader to list"
+    problems = check_nbgrader(page, lab, course["assignments"], course["released"])
+    assert not problems, "\n".join(problems) + f"\nscreenshots: {SCREENSHOTS}"
+
