@@ -1,6 +1,6 @@
 """Listing 16-13 in Python: ten threads each try to take the one mutex (E0382).
 
-https://doc.rust-lang.org/book/ch16-03-shared-state.html#sharing-a-mutext-between-multiple-threads
+https://doc.rust-lang.org/book/ch16-03-shared-state.html#shared-access-to-mutext
 """
 
 from rustsync import Mutex, spawn

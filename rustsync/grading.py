@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+import weakref
 
 from . import sched
 from .sched import Deadlock, Panic, ScheduleError, StuckThread
@@ -55,10 +56,9 @@ class _Router:
         self._owner = owner
 
     def write(self, text):
-        ident = threading.get_ident()
-        if ident == self._owner:
+        if threading.get_ident() == self._owner:
             return self._original.write(text)
-        if ident in _muted:
+        if threading.current_thread() in _muted:
             return len(text)
         sink = _sink[0]
         if sink is not None:
@@ -71,7 +71,7 @@ class _Router:
             self.write(line)
 
     def flush(self):
-        if threading.get_ident() == self._owner or (_sink[0] is None and threading.get_ident() not in _muted):
+        if threading.get_ident() == self._owner or (_sink[0] is None and threading.current_thread() not in _muted):
             self._original.flush()
 
     def __getattr__(self, name):
@@ -79,7 +79,7 @@ class _Router:
 
 
 _sink = [None]  # the running check's list of captured text, if any
-_muted = set()  # idents of threads left running by student code: their output is dropped
+_muted = weakref.WeakSet()  # threads left running by student code: their output is dropped
 
 
 def _route_output():
@@ -129,7 +129,7 @@ def _with_deadline(work, timeout):
         _sink[0] = previous
     result.output = "".join(captured)
     left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    _muted.update(t.ident for t in left if t.ident is not None)
+    _muted.update(left)
     if runner.is_alive():
         result.timed_out = True
         for thread in left:
@@ -199,8 +199,6 @@ def _error_message(who, exc, output=""):
         return f"{who} could not be run under the scheduler: {exc}"
     if isinstance(exc, NameError) and getattr(exc, "name", None) and f"`{exc.name}`" in who:
         return _undefined(exc.name)
-    if isinstance(exc, AssertionError) and str(exc).startswith("your "):
-        return str(exc)
     text = _headline(f"{type(exc).__name__}: {exc}")
     return f"{who} raised {text}{_where(exc)}" + _printed(output)
 
@@ -371,32 +369,38 @@ def _stepwise(problem, run):
     return f"{problem}\nwith the schedule {run.schedule}, step by step:\n{_trace(run)}\n"
 
 
-def check_always(program, expected, what, *, threads=None, who="your code",
+def check_always(program, expected, what, *, threads=None, uses=(), who="your code",
                  preemption_bound=PREEMPTION_BOUND, hint=""):
     """Fail unless every schedule of `program` ends with an outcome in `expected`.
 
-    `threads`: the least number of threads the program must start (so that a
-    function that returns the right number without any threads does not pass).
-    The message names a schedule that goes wrong and shows its trace.
+    `threads`: the least number of threads the program must start, and `uses`: the
+    kinds of steps it must take (say `["lock"]`), so that a function that gets the
+    number right without threads, or without the mutex, does not pass. The message
+    names a schedule that goes wrong and shows its trace.
     """
     __tracebackhide__ = True
     expected = set(expected)
-    if threads is not None:
+    if threads is not None or uses:
         run = run_once(program, who=who)
         problem = _outcome_problem(run.outcome, who)
         if problem is not None:
             if isinstance(run.outcome, Deadlock):
                 problem = _stepwise(problem, run)
             raise AssertionError(_with_hint(problem, hint))
-        if run.threads - 1 < threads:
+        if threads is not None and run.threads - 1 < threads:
             raise AssertionError(_with_hint(f"{who} started {run.threads - 1} thread(s); it must start {threads} "
                                             "(one `spawn` per thread, then `join` each handle)", hint))
+        ops = {event.op for event in run.trace}
+        for op in uses:
+            if op not in ops:
+                raise AssertionError(_with_hint(f"{who} never calls `{op}`: the shared value must go through it",
+                                                hint))
     exploration = explore_program(program, preemption_bound=preemption_bound, who=who)
     for outcome in sorted(exploration.outcomes, key=repr):
         problem = _outcome_problem(outcome, who)
         if problem is None and outcome in expected:
             continue
-        bad = sched.replay(program, exploration.examples[outcome])
+        bad = _scheduled(lambda: sched.replay(program, exploration.examples[outcome]), who, EXPLORE_TIMEOUT)
         if problem is None:
             want = " or ".join(repr(e) for e in sorted(expected, key=repr))
             problem = _stepwise(f"{what} can be {outcome!r} instead of {want}", bad)

@@ -1,0 +1,510 @@
+"""The instructor's workflow end to end, and the grading helpers the hidden tests call.
+
+The workflow runs once per session on a temporary copy of the course, with an exchange
+folder in a temporary directory (no JupyterHub): `nbgrader generate_assignment`,
+`release_assignment`, `fetch_assignment` and `submit` as each sample student, `collect`,
+`autograde` (twice, to compare), `generate_feedback`. Scores are read from nbgrader's
+gradebook. The sample submissions are in tests/submissions/.
+
+SLOW: the `graded` fixture takes about a minute and a half (one autograde of eleven
+notebooks is most of it); every test that uses it shares that one run.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import keyword
+import os
+import shutil
+import sys
+import threading
+import time
+import tokenize
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from rustsync import Arc, Mutex, spawn
+from rustsync.grading import (
+    answer,
+    call,
+    check_always,
+    check_deadlock_schedule,
+    check_prediction,
+    check_schedule,
+    hide_test_tracebacks,
+    raised_by,
+    run_nbgrader,
+)
+from rustsync.sched import RacyCell
+
+# nbgrader's own warnings while it grades (its SQLAlchemy session, the id-less cell it adds back)
+pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+              pytest.mark.filterwarnings("ignore::nbformat.validator.MissingIDFieldWarning")]
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = ROOT / "tests" / "submissions"
+COURSE = "rust-shared-state"
+A02, A03 = "a02_mutex_api", "a03_sharing_a_mutex"
+
+# student id: (assignment, sample notebook in tests/submissions/<assignment>/, or None for the release as is)
+STUDENTS = {
+    "correct": (A03, "correct"),
+    "unsolved": (A03, None),
+    "racy": (A03, "racy"),
+    "deadlock": (A03, "deadlock"),
+    "loops_forever": (A03, "loops_forever"),
+    "ignores_ctrl_c": (A03, "ignores_ctrl_c"),
+    "tampered": (A03, "tampered"),
+    "deleted_cell": (A03, "deleted_cell"),
+    "raises_at_import": (A03, "raises_at_import"),
+    "prints_to_stderr": (A03, "prints_to_stderr"),
+    "hangs": (A02, "hangs"),
+}
+
+
+# --- running nbgrader ---------------------------------------------------------------------------------
+
+
+def nbgrader(*args, cwd, env):
+    """`nbgrader ARGS` in folder `cwd`: the command line's code, run in this process."""
+    try:
+        return run_nbgrader(*args, cwd=cwd, env=env)
+    except RuntimeError as err:
+        raise AssertionError(str(err)) from None
+
+
+def scores(course):
+    """{student: {grade_id: (score, max_score, needs_manual_grade)}} from the gradebook."""
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE) as gb:
+        for student, (assignment, _) in STUDENTS.items():
+            notebook = gb.find_submission(assignment, student).notebooks[0]
+            out[student] = {g.name: (g.score, g.max_score, g.needs_manual_grade) for g in notebook.grades}
+    return out
+
+
+def autograded_parts(assignment):
+    """The grade_ids of the autograder test cells of an assignment, from its source notebook."""
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return [c.metadata.nbgrader["grade_id"] for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The whole workflow on a copy of the course; returns what the tests look at."""
+    base = tmp_path_factory.mktemp("workflow")
+    course, exchange, home = base / "course", base / "exchange", base / "home"
+    course.mkdir()
+    home.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "source", course / "source")
+    env = {**os.environ, "HOME": str(home), "NBGRADER_EXCHANGE": str(exchange),
+           "JUPYTER_CONFIG_DIR": str(home / ".jupyter")}
+    timings = {}
+
+    def timed(name, action):
+        start = time.perf_counter()
+        action()
+        timings[name] = time.perf_counter() - start
+
+    timed("generate", lambda: nbgrader("generate_assignment", "*", "--force", cwd=course, env=env))
+    for assignment in (A02, A03):
+        timed(f"release {assignment}", lambda: nbgrader("release_assignment", assignment, cwd=course, env=env))
+
+    # Each student works in a home folder of their own, and names the course and the exchange.
+    exchange_args = ["--course", COURSE, f"--Exchange.root={exchange}"]
+    start = time.perf_counter()
+    for student, (assignment, sample) in STUDENTS.items():
+        folder = base / "students" / student
+        folder.mkdir(parents=True)
+        student_env = {**env, "HOME": str(folder), "JUPYTER_CONFIG_DIR": str(folder / ".jupyter")}
+        nbgrader("fetch_assignment", assignment, *exchange_args, cwd=folder, env=student_env)
+        if sample is not None:
+            shutil.copy(SUBMISSIONS / assignment / f"{sample}.ipynb", folder / assignment / f"{assignment}.ipynb")
+        nbgrader("submit", assignment, f"--student={student}", *exchange_args, cwd=folder, env=student_env)
+    timings["fetch and submit, all students"] = time.perf_counter() - start
+    for assignment in (A02, A03):
+        timed(f"collect {assignment}", lambda: nbgrader("collect", assignment, cwd=course, env=env))
+
+    timed("autograde", lambda: nbgrader("autograde", "*", cwd=course, env=env))
+    first = scores(course)
+    timed("autograde again", lambda: nbgrader("autograde", "*", "--force", cwd=course, env=env))
+    second = scores(course)
+    timed("generate_feedback", lambda: nbgrader("generate_feedback", "*", cwd=course, env=env))
+    print("\nworkflow timings (s):", {k: round(v, 1) for k, v in timings.items()})
+
+    return {"course": course, "scores": second, "first": first, "timings": timings}
+
+
+def feedback(graded, student):
+    """The text of a student's feedback page, as a browser shows it."""
+    return page_text(feedback_html(graded, student))
+
+
+def feedback_html(graded, student):
+    assignment = STUDENTS[student][0]
+    return (graded["course"] / "feedback" / student / assignment / f"{assignment}.html").read_text()
+
+
+def autograded(graded, student):
+    assignment = STUDENTS[student][0]
+    return nbformat.read(graded["course"] / "autograded" / student / assignment / f"{assignment}.ipynb",
+                         as_version=4)
+
+
+def marks(graded, student):
+    """{grade_id: score} of the autograded parts only."""
+    got = graded["scores"][student]
+    return {part: got[part][0] for part in autograded_parts(STUDENTS[student][0])}
+
+
+def full(student, **zero):
+    """The marks of a submission that earns everything except the parts named in `zero`."""
+    assignment = STUDENTS[student][0]
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    points = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")}
+    return {part: (0 if part in zero else float(p)) for part, p in points.items()}
+
+
+# --- the samples ----------------------------------------------------------------------------------------
+
+
+def test_sample_submissions_are_the_release_with_only_the_students_changes():
+    # A sample made from an older release would test an assignment that no longer exists.
+    changed = {"tampered": {"test_count_with_arc", "count_broken"}, "deleted_cell": {"test_second_first_schedule"}}
+    samples = sorted(SUBMISSIONS.glob("*/*.ipynb"))
+    assert {p.stem for p in samples} == {sample for _, sample in STUDENTS.values() if sample}
+    for path in samples:
+        release = nbformat.read(ROOT / "release" / path.parent.name / path.name.replace(path.stem, path.parent.name),
+                                as_version=4)
+        sample = nbformat.read(path, as_version=4)
+        theirs = {c.metadata.nbgrader["grade_id"]: c.source for c in sample.cells if "nbgrader" in c.metadata
+                  and not c.metadata.nbgrader.get("solution")}
+        ours = {c.metadata.nbgrader["grade_id"]: c.source for c in release.cells if "nbgrader" in c.metadata
+                and not c.metadata.nbgrader.get("solution")}
+        differ = {k for k in ours if theirs.get(k) != ours[k]}
+        assert differ == changed.get(path.stem, set()), path.name
+
+
+# --- the scores -------------------------------------------------------------------------------------------
+
+
+def test_correct_submission_gets_full_marks_on_every_autograded_part(graded):
+    assert marks(graded, "correct") == full("correct")
+
+
+def test_unsolved_release_gets_zero_on_every_autograded_part(graded):
+    assert set(marks(graded, "unsolved").values()) == {0}
+
+
+def test_written_answers_wait_for_a_human_and_an_empty_one_scores_zero(graded):
+    answered = graded["scores"]["correct"]["why_moved"]
+    empty = graded["scores"]["unsolved"]["why_moved"]
+    assert answered[2] is True and answered[0] == 0
+    assert empty == (0, 2.0, False)
+
+
+def test_racy_solution_fails_its_part_on_every_run(graded):
+    assert marks(graded, "racy") == full("racy", test_count_with_arc=0)
+    assert graded["first"]["racy"] == graded["scores"]["racy"]
+    page = feedback(graded, "racy")
+    assert "the final count can be" in page and "with the schedule" in page
+
+
+@pytest.mark.parametrize("student, message", [
+    ("deadlock", "can deadlock: thread 0 waits for"),
+    ("loops_forever", "did not finish"),
+    ("ignores_ctrl_c", "did not finish within 2 s"),
+])
+def test_hanging_solutions_score_zero_on_their_part_and_grading_finishes(graded, student, message):
+    assert marks(graded, student) == full(student, test_count_with_arc=0)
+    assert message in feedback(graded, student)
+
+
+def test_code_that_hangs_in_direct_calls_costs_only_its_parts(graded):
+    # `hangs`: read_even_if_poisoned loops ignoring Ctrl-C, try_add waits for a lock held by the
+    # test; add_item prints to stderr but is right.
+    assert marks(graded, "hangs") == full("hangs", test_read_even_if_poisoned=0, test_try_add=0)
+    page = feedback(graded, "hangs")
+    assert "did not finish within 5 s" in page and "did not finish within 3 s" in page
+    assert "use `try_lock`, not `lock`" in page
+
+
+def test_edited_locked_cells_are_restored_from_the_gradebook_and_graded(graded):
+    assert marks(graded, "tampered") == full("tampered", test_count_with_arc=0)
+    cells = {c.metadata.nbgrader["grade_id"]: c for c in autograded(graded, "tampered").cells
+             if "grade_id" in c.metadata.get("nbgrader", {})}
+    source = nbformat.read(ROOT / "source" / A03 / f"{A03}.ipynb", as_version=4)
+    originals = {c.metadata.nbgrader["grade_id"]: c for c in source.cells if "nbgrader" in c.metadata}
+    for grade_id in ("test_count_with_arc", "count_broken"):
+        assert cells[grade_id].source == originals[grade_id].source
+    assert "started 0 thread(s); it must start 3" in feedback(graded, "tampered")
+
+
+def test_a_deleted_test_cell_is_put_back_and_run(graded):
+    # nbgrader_config.py sets OverwriteCells.add_missing_cells: the cell comes back from the
+    # gradebook with a note, and runs; the submission's wrong schedule scores 0.
+    assert marks(graded, "deleted_cell") == full("deleted_cell", test_second_first_schedule=0)
+    restored = [c for c in autograded(graded, "deleted_cell").cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_second_first_schedule"]
+    assert len(restored) == 1 and "was missing from the submission" in restored[0].source
+    assert "with your schedule [1, 2], the list is (1, 2), not (2, 1)" in feedback(graded, "deleted_cell")
+
+
+def test_a_cell_that_raises_at_import_costs_only_the_part_it_defines(graded):
+    assert marks(graded, "raises_at_import") == full("raises_at_import", test_count_with_arc=0)
+    page = feedback(graded, "raises_at_import")
+    assert "ImportError" in page and "is not defined: run the cell that defines it" in page
+
+
+def test_a_passing_solution_that_prints_to_stderr_gets_full_marks(graded):
+    assert marks(graded, "prints_to_stderr") == full("prints_to_stderr")
+
+
+def test_grading_twice_gives_identical_scores(graded):
+    assert graded["first"] == graded["scores"]
+
+
+# --- the feedback ------------------------------------------------------------------------------------------
+
+
+def hidden_tests(assignment):
+    """The hidden test regions of an assignment's source notebook, as text."""
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    regions = []
+    for cell in source.cells:
+        parts = cell.source.split("### BEGIN HIDDEN TESTS")[1:]
+        regions += [part.split("### END HIDDEN TESTS", 1)[0] for part in parts]
+    return regions
+
+
+def hidden_only_names(assignment):
+    """Identifiers that occur in hidden tests and nowhere in the student's version."""
+    release = (ROOT / "release" / assignment / f"{assignment}.ipynb").read_text()
+    names = set()
+    for hidden in hidden_tests(assignment):
+        for tok in tokenize.generate_tokens(io.StringIO(hidden).readline):
+            if tok.type == tokenize.NAME and len(tok.string) >= 5 and not keyword.iskeyword(tok.string):
+                names.add(tok.string)
+    return {name for name in names if name not in release and name not in dir(builtins)}
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+        self.hidden = 0  # inside <style> or <script>
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def page_text(page):
+    """What a browser shows of an HTML page: its text, tags removed, entities decoded."""
+    parser = _Text()
+    parser.feed(page)
+    return "".join(parser.parts)
+
+
+@pytest.mark.parametrize("student", list(STUDENTS))
+def test_feedback_shows_no_hidden_test_code(graded, student):
+    assignment = STUDENTS[student][0]
+    html = feedback_html(graded, student)
+    text = page_text(html)
+    lines = [line.strip() for region in hidden_tests(assignment) for line in region.splitlines()]
+    lines = [line for line in lines if len(line) >= 12]
+    names = hidden_only_names(assignment)
+    assert len(lines) >= 3 and names  # the checks below have something to look for
+    assert "BEGIN HIDDEN TESTS" not in html
+    assert [line for line in lines if line in text] == []
+    assert [name for name in names if name in text] == []
+    # tracebacks stay only where the student's own cells raised, never in a test cell
+    own_errors = sum(o.output_type == "error" for c in autograded(graded, student).cells if c.cell_type == "code"
+                     and not c.metadata.get("nbgrader", {}).get("grade") for o in c.outputs)
+    assert text.count("Traceback (most recent call last)") == own_errors
+
+
+def test_feedback_reports_each_failure_as_one_actionable_line(graded):
+    page = feedback(graded, "unsolved")
+    assert "is not written yet: replace `raise NotImplementedError()` with your code" in page
+    assert "`threads_started` is not defined: write `threads_started = ...`" in page
+
+
+# --- the helpers the test cells call (fast) --------------------------------------------------------------
+
+
+def test_call_returns_the_result_and_keeps_what_student_code_prints_out_of_stderr(capfd):
+    def noisy(x):
+        print("debugging", file=sys.stderr)
+        return x * 2
+
+    assert call(noisy, 21) == 42
+    assert "debugging" not in capfd.readouterr().err
+
+
+def test_call_gives_up_on_code_that_ignores_keyboard_interrupt_and_stops_it():
+    def stubborn():
+        while True:
+            try:
+                time.sleep(0.01)
+            except KeyboardInterrupt:
+                pass
+
+    start = time.perf_counter()
+    with pytest.raises(AssertionError, match=r"your function `stubborn` did not finish within 0.5 s: it may be "
+                                             r"deadlocked \(a lock never released"):
+        call(stubborn, timeout=0.5)
+    assert time.perf_counter() - start < 2
+    deadline = time.monotonic() + 2
+    while any(t.name == "rustsync-grading" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [t for t in threading.enumerate() if t.name == "rustsync-grading"]
+
+
+def test_threads_left_running_by_student_code_stay_silent_afterwards(capfd):
+    stop = threading.Event()
+
+    def leaves_a_chatty_thread():
+        def chatter():
+            while not stop.is_set():
+                print("still here", file=sys.stderr)
+                time.sleep(0.01)
+        threading.Thread(target=chatter, daemon=True).start()
+        while True:
+            time.sleep(0.01)
+
+    try:
+        with pytest.raises(AssertionError, match="did not finish within 0.3 s") as info:
+            call(leaves_a_chatty_thread, timeout=0.3)
+        assert "It printed:\n    still here" in str(info.value)
+        time.sleep(0.1)
+        print("the test's own line", file=sys.stderr)
+        assert capfd.readouterr().err == "the test's own line\n"
+    finally:
+        stop.set()
+
+
+def test_call_turns_an_exception_into_one_line_without_a_traceback():
+    def broken():
+        return {}["missing"]
+
+    with pytest.raises(AssertionError) as info:
+        call(broken)
+    assert str(info.value).startswith("your function `broken` raised KeyError: 'missing' (")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_answer_names_the_cell_to_fill_in():
+    with pytest.raises(AssertionError, match=r"`no_such_answer` is not defined: write `no_such_answer = \.\.\.`"):
+        answer("no_such_answer")
+    globals()["some_answer"] = "1, 2"
+    try:
+        with pytest.raises(AssertionError, match=r"`some_answer` must be a list like \[1, 2, 1\], but it is str"):
+            answer("some_answer", list)
+    finally:
+        del globals()["some_answer"]
+
+
+def two_racy_increments():
+    counter = RacyCell(0)
+    handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(2)]
+    for handle in handles:
+        handle.join()
+    return counter.peek()
+
+
+def test_check_prediction_is_exact_in_both_directions():
+    check_prediction({1, 2}, two_racy_increments, "the count")
+    with pytest.raises(AssertionError, match="no schedule makes the count 3"):
+        check_prediction({1, 2, 3}, two_racy_increments, "the count")
+    with pytest.raises(AssertionError, match=r"misses 1 value\(s\)"):
+        check_prediction({2}, two_racy_increments, "the count")
+
+
+def test_check_always_finds_the_lost_update_and_shows_its_schedule():
+    with pytest.raises(AssertionError, match=r"the count can be 1 instead of 2\nwith the schedule \[1, 2"):
+        check_always(two_racy_increments, {2}, "the count")
+
+
+def test_check_always_rejects_a_right_number_reached_without_threads_or_without_the_mutex():
+    def no_threads():
+        return 2
+
+    def plain_list():
+        total = [0]
+        handles = [spawn(lambda: total.__setitem__(0, total[0] + 1)) for _ in range(2)]
+        for handle in handles:
+            handle.join()
+        return total[0]
+
+    with pytest.raises(AssertionError, match=r"started 0 thread\(s\); it must start 2"):
+        check_always(no_threads, {2}, "the count", threads=2)
+    check_always(plain_list, {2}, "the count", threads=2)  # no step of ours: the scheduler sees no race
+    with pytest.raises(AssertionError, match="never calls `lock`: the shared value must go through it"):
+        check_always(plain_list, {2}, "the count", threads=2, uses=["lock"])
+
+
+def test_check_always_reports_a_deadlock_with_the_cycle():
+    def crossed():
+        a, b = Arc(Mutex(0, name="a")), Arc(Mutex(0, name="b"))
+
+        def one(first, second):
+            def work():
+                with first.lock(), second.lock():
+                    pass
+            return work
+
+        handles = [spawn(one(Arc.clone(a), Arc.clone(b))), spawn(one(Arc.clone(b), Arc.clone(a)))]
+        for handle in handles:
+            handle.join()
+        return "done"
+
+    with pytest.raises(AssertionError, match="can deadlock: thread 1 waits for `b` held by thread 2"):
+        check_always(crossed, {"done"}, "the outcome")
+    check_deadlock_schedule(crossed, [1, 2])
+    with pytest.raises(AssertionError, match=r"with your schedule \[1, 1\] every thread finished"):
+        check_deadlock_schedule(crossed, [1, 1])
+
+
+def test_check_schedule_explains_a_bad_schedule():
+    check_schedule(two_racy_increments, [1, 2], 1, "the count")
+    with pytest.raises(AssertionError, match=r"must be a list of thread numbers like \[1, 2, 1\], not '1, 2'"):
+        check_schedule(two_racy_increments, "1, 2", 1, "the count")
+    with pytest.raises(AssertionError, match="your schedule cannot be followed: step 0: there is no thread 7"):
+        check_schedule(two_racy_increments, [7], 1, "the count")
+    with pytest.raises(AssertionError, match=r"with your schedule \[1, 1\], the count is 2, not 1; step by step"):
+        check_schedule(two_racy_increments, [1, 1], 1, "the count")
+
+
+def test_raised_by_names_the_exception_class():
+    assert raised_by(lambda: [][1]) == "IndexError"
+    assert raised_by(lambda: None) == "nothing"
+
+
+def test_hide_test_tracebacks_keeps_the_last_line_of_test_cells_only():
+    def code(grade, solution, traceback):
+        return nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade": grade, "solution": solution}},
+                                         outputs=[nbformat.v4.new_output("error", ename="AssertionError",
+                                                                         evalue="wrong", traceback=traceback)])
+
+    nb = nbformat.v4.new_notebook(cells=[code(True, False, ["Cell In[3]", "secret()", "AssertionError: wrong"]),
+                                         code(False, True, ["Cell In[2]", "student()", "ValueError"])])
+    nb, _ = hide_test_tracebacks(nb, {})
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: wrong"]
+    assert nb.cells[1].outputs[0].traceback == ["Cell In[2]", "student()", "ValueError"]
+    json.dumps(nb)  # still a valid notebook node
