@@ -332,45 +332,44 @@ def _later_use(filename, name, after_line, skip_def_line=None):
     return node_span(filename, found), borrowed
 
 
-def _receiver(frame):
-    """The variable name and span of `x` in the call `x.method(...)` a frame is making."""
-    if frame is None:
-        return None, None
+def _call_at(frame):
+    """The AST node of the call a frame is making (or None), its file, and its raw span."""
     filename = frame.f_code.co_filename
     line, _, col, end_col = call_position(frame)
+    fallback = Span(filename, line, col, end_col) if end_col > col else None
     tree = source_tree(filename)
     if tree is not None:
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col
-                    and isinstance(node.func, ast.Attribute)):
-                value = node.func.value
-                while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-                    value = value.func.value
-                if isinstance(value, ast.Name):
-                    return value.id, node_span(filename, value)
-                if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
-                    # Arc.clone(counter): the receiver is the argument
-                    pass
-                if node.args and isinstance(node.args[0], ast.Name):
-                    return node.args[0].id, node_span(filename, node.args[0])
-    return None, Span(filename, line, col, end_col) if end_col > col else None
+            if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col:
+                return node, filename, fallback
+    return None, filename, fallback
+
+
+def _receiver(frame):
+    """The variable name and span of `x` in `x.method(...)` (or `Type.method(x)`) a frame is making."""
+    if frame is None:
+        return None, None
+    node, filename, fallback = _call_at(frame)
+    if node is not None and isinstance(node.func, ast.Attribute):
+        value = node.func.value
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            value = value.func.value
+        if isinstance(value, ast.Name) and not value.id[:1].isupper():
+            return value.id, node_span(filename, value)
+        if node.args and isinstance(node.args[0], ast.Name):  # Arc.clone(counter)
+            return node.args[0].id, node_span(filename, node.args[0])
+    return None, fallback
 
 
 def _argument(frame):
     """The variable name and span of the first argument of the call a frame is making."""
     if frame is None:
         return None, None
-    filename = frame.f_code.co_filename
-    line, _, col, end_col = call_position(frame)
-    tree = source_tree(filename)
-    if tree is not None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col and node.args:
-                arg = node.args[0]
-                if isinstance(arg, ast.Name):
-                    return arg.id, node_span(filename, arg)
-                return None, node_span(filename, arg)
-    return None, Span(filename, line, col, end_col) if end_col > col else None
+    node, filename, fallback = _call_at(frame)
+    if node is not None and node.args:
+        arg = node.args[0]
+        return (arg.id if isinstance(arg, ast.Name) else None), node_span(filename, arg)
+    return None, fallback
 
 
 def use_site(frame, name):
