@@ -251,3 +251,64 @@ def test_racy_cell_outside_the_scheduler_is_a_plain_value():
     cell = RacyCell(3)
     cell.set(cell.get() + 1)
     assert cell.peek() == 4
+
+
+def back_off_transfers():
+    """Two threads take two locks in opposite orders, but back off with try_lock and sleep."""
+    from rustsync import WouldBlock
+
+    a = Mutex(0, name="a")
+    b = Mutex(0, name="b")
+
+    def worker(first, second):
+        def work():
+            while True:
+                with first.lock():
+                    try:
+                        with second.try_lock():
+                            return "done"
+                    except WouldBlock:
+                        pass
+                sleep(0)  # back off: let the other thread finish
+        return work
+
+    handles = [spawn_unchecked(worker(a, b)), spawn_unchecked(worker(b, a))]
+    return tuple(h.join() for h in handles)
+
+
+def test_try_lock_with_back_off_never_deadlocks_within_the_bound():
+    exploration = explore(back_off_transfers, preemption_bound=2)
+    assert exploration.complete
+    assert exploration.deadlocks == []
+    assert set(exploration.outcomes) == {("done", "done")}
+
+
+def test_sleep_lets_the_other_thread_go_first_by_default():
+    # each thread takes its first lock, then the schedule is left to the defaults
+    result = replay(back_off_transfers, [1, 2])
+    assert result.outcome == ("done", "done")
+    sleeps = [e for e in result.trace if e.op == "sleep"]
+    assert sleeps, result.show()
+    by_step = [e.thread for e in result.trace if e.step is not None]
+    for ev in sleeps:
+        assert by_step[ev.step + 1] != ev.thread  # the next step is the other thread's
+
+
+def test_lost_writes_sees_a_lost_rc_count():
+    from rustsync.plots import lost_writes
+
+    def program():
+        shared = Rc(0, name="rc")
+
+        def work():
+            drop(shared.clone())
+
+        handles = [spawn_unchecked(work) for _ in range(2)]
+        for h in handles:
+            h.join()
+        return shared.strong_count()
+
+    exploration = explore(program)
+    wrong = next(o for o in exploration.outcomes if o != 1)
+    result = replay(program, exploration.example(wrong))
+    assert lost_writes(result.trace), result.show()
