@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from threading import get_ident
 
 from . import _sim
 from .debug import rust_debug, type_name
@@ -18,14 +19,16 @@ from .errors import DeadlockError, GuardDropped, PoisonError, WouldBlock
 from .ownership import Owned, not_send
 
 _held = threading.local()
+_sim_local = _sim._local
 
 
 def held_guards():
     """The guards the running real thread holds, oldest first."""
-    guards = getattr(_held, "guards", None)
-    if guards is None:
+    try:
+        return _held.guards
+    except AttributeError:
         guards = _held.guards = []
-    return guards
+        return guards
 
 
 def _site(depth=2):
@@ -39,7 +42,7 @@ class Mutex(Owned):
     def __init__(self, value, *, name=None):
         self._value = value
         self._lock = threading.Lock()
-        self._holder = None  # the owner token of the thread holding the lock
+        self._holder = None  # the id of the real thread holding the lock
         self._site = None  # where the holder locked it
         self._poisoned = False
         self._sim_holder = None
@@ -56,32 +59,32 @@ class Mutex(Owned):
         __tracebackhide__ = True
         if self._move is not None:
             self._use()
-        sim = _sim.current()
+        sim = getattr(_sim_local, "thread", None)
         if sim is not None:
             return sim.lock(self)
-        me = _sim.owner_token()
-        if self._holder is me:
+        me = get_ident()  # the holder is a real thread here: its id is enough, and cheap
+        if self._holder == me:
             raise DeadlockError(self._double_lock_message())
         self._lock.acquire()
-        return self._acquired(me, _site())
+        return self._acquired(me, sys._getframe(1))
 
     def try_lock(self):
         """Take the lock if it is free now; raise `WouldBlock` if another guard holds it."""
         __tracebackhide__ = True
         if self._move is not None:
             self._use()
-        sim = _sim.current()
+        sim = getattr(_sim_local, "thread", None)
         if sim is not None:
             return sim.try_lock(self)
-        me = _sim.owner_token()
+        me = get_ident()
         if not self._lock.acquire(blocking=False):
-            holder = "this thread" if self._holder is me else "another thread"
+            holder = "this thread" if self._holder == me else "another thread"
             raise WouldBlock(f"try_lock failed because the operation would block: {holder} holds `{self.name}`")
-        return self._acquired(me, _site())
+        return self._acquired(me, sys._getframe(1))
 
-    def _acquired(self, me, site):
+    def _acquired(self, me, frame):
         self._holder = me
-        self._site = site
+        self._site = (frame.f_code.co_filename, frame.f_lineno)
         guard = MutexGuard(self)
         held_guards().append(guard)
         if self._poisoned:
@@ -97,8 +100,8 @@ class Mutex(Owned):
         sim = _sim.current()
         if sim is not None:
             return sim.lock(self, ignore_poison=True)
-        me = _sim.owner_token()
-        if self._holder is me:
+        me = get_ident()
+        if self._holder == me:
             raise DeadlockError(self._double_lock_message())
         self._lock.acquire()
         self._holder = me
@@ -219,7 +222,9 @@ class MutexGuard:
             self._sim.unlock(mutex)
             return
         guards = held_guards()
-        if self in guards:
+        if guards and guards[-1] is self:  # the usual case: the innermost `with` ends first
+            guards.pop()
+        elif self in guards:
             guards.remove(self)
         mutex._holder = None
         mutex._site = None
