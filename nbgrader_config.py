@@ -7,6 +7,8 @@ and feedback goes to feedback/ (those three stay out of git).
 
 import os
 
+from rustsync import sandbox
+
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it loads this file
 
 c.CourseDirectory.course_id = "rust-shared-state"
@@ -27,6 +29,22 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/tmp/exchange")
 # the scheduler); a cell that still runs after 20 s is interrupted and scores 0.
 c.Execute.timeout = 20
 c.Execute.startup_timeout = 60
+
+# `nbgrader autograde` runs each submission's kernel in a sandbox (bubblewrap, `bwrap`):
+# the filesystem read-only; this folder (solutions and hidden tests in source/, the
+# gradebook, release/, submitted/, every other student's work), the exchange, /tmp, /run
+# and HOME replaced by empty folders (Python and rustsync/ shown again, read-only);
+# writable only the submission's own folder in autograded/; no network; no other process.
+# Without a working `bwrap` (`apt-get install -y bubblewrap`) no kernel starts: each
+# submission fails with that advice and autograde exits with status 1.
+# RUSTSYNC_SANDBOX=off in the environment grades without the sandbox (student code then
+# runs with your rights; the log says so). More folders to hide:
+# c.SandboxedKernelManager.hide = [...] (see rustsync/sandbox.py).
+# Only autograde runs in it: `nbgrader validate` and generate_solution run nbgrader's own
+# Execute, unsandboxed (the instructor's notebooks, or a student's on their own machine).
+# `c.Execute.kernel_manager_class` cannot do this: nbgrader's Execute passes its own
+# kernel manager, which wins over the setting.
+c.Autograde.autograde_preprocessors = sandbox.autograde_preprocessors()
 
 # A deleted test cell is put back (from the gradebook) and run, rather than lost.
 c.OverwriteCells.add_missing_cells = True

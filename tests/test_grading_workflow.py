@@ -6,12 +6,16 @@ folder in a temporary directory (no JupyterHub): `nbgrader generate_assignment`,
 `autograde` (twice, to compare), `generate_feedback`. Scores are read from nbgrader's
 gradebook. The sample submissions are in tests/submissions/.
 
-SLOW: the `graded` fixture takes about a minute and a half (one autograde of eleven
-notebooks is most of it); every test that uses it shares that one run.
+Autograde runs each kernel in the sandbox of `rustsync.sandbox` (bubblewrap must be
+installed); the sample `snoops` tries to read the course and write to it.
+
+SLOW: the `graded` fixture takes about a minute (two autogrades of twelve notebooks are
+most of it); every test that uses it shares that one run.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import io
 import json
@@ -65,6 +69,7 @@ STUDENTS = {
     "raises_at_import": (A03, "raises_at_import"),
     "prints_to_stderr": (A03, "prints_to_stderr"),
     "hangs": (A02, "hangs"),
+    "snoops": (A03, "snoops"),  # right answers, and a cell that tries to read the course and write to it
 }
 
 
@@ -104,6 +109,10 @@ def graded(tmp_path_factory):
     course.mkdir()
     home.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    # The course is a copy; the repository it comes from holds the same solutions, and rustsync
+    # (installed from it) leads there: hide it too, as the sandbox hides a course that is the repository.
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.SandboxedKernelManager.hide = [{str(ROOT)!r}]\n")
     shutil.copytree(ROOT / "source", course / "source")
     env = {**os.environ, "HOME": str(home), "NBGRADER_EXCHANGE": str(exchange),
            "JUPYTER_CONFIG_DIR": str(home / ".jupyter")}
@@ -140,7 +149,7 @@ def graded(tmp_path_factory):
     timed("generate_feedback", lambda: nbgrader("generate_feedback", "*", cwd=course, env=env))
     print("\nworkflow timings (s):", {k: round(v, 1) for k, v in timings.items()})
 
-    return {"course": course, "scores": second, "first": first, "timings": timings}
+    return {"course": course, "env": env, "scores": second, "first": first, "timings": timings}
 
 
 def feedback(graded, student):
@@ -271,6 +280,48 @@ def test_a_passing_solution_that_prints_to_stderr_gets_full_marks(graded):
 
 def test_grading_twice_gives_identical_scores(graded):
     assert graded["first"] == graded["scores"]
+
+
+# --- the sandbox (nbgrader_config.py, rustsync/sandbox.py) ---------------------------------------------------
+
+
+def reached(graded, student):
+    """What a sample printed it could reach while graded: {target: "read", "written" or the error's name}."""
+    for cell in autograded(graded, student).cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "")
+            if text.startswith("reached: "):
+                return ast.literal_eval(text.removeprefix("reached: ").strip())
+    raise AssertionError(f"no cell of {student}'s graded notebook printed what it reached")
+
+
+def test_graded_code_cannot_read_the_course_nor_write_outside_its_folder(graded):
+    course = graded["course"]
+    got = reached(graded, "snoops")
+    assert got.pop("own notebook") == "read"  # it ran, in its own folder
+    assert got == {"solutions": "FileNotFoundError", "gradebook": "FileNotFoundError",
+                   "another submission": "FileNotFoundError", "solutions next to rustsync": "FileNotFoundError",
+                   "write to the course": "OSError"}
+    # what it looked for is there, outside the sandbox, and what it wrote is not
+    for path in (course / "source" / A03 / f"{A03}.ipynb", course / "gradebook.db",
+                 course / "submitted" / "correct" / A03 / f"{A03}.ipynb", ROOT / "source" / A03 / f"{A03}.ipynb"):
+        assert path.is_file(), path
+    assert not (course / "written-by-a-submission.txt").exists()
+
+
+def test_a_submission_graded_in_the_sandbox_gets_its_marks(graded):
+    assert marks(graded, "snoops") == full("snoops")
+
+
+def test_without_bwrap_autograde_fails_with_the_fix_and_runs_no_student_code(graded, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course)  # `--force` removes the graded copy before grading again
+    env = {**graded["env"], "PATH": str(tmp_path / "empty")}  # no bwrap on the PATH
+    with pytest.raises(RuntimeError, match=r"(?s)`bwrap` \(bubblewrap\) is not installed.*"
+                                           r"`apt-get install -y bubblewrap`, or set RUSTSYNC_SANDBOX=off") as info:
+        run_nbgrader("autograde", A03, "--student=correct", "--force", cwd=course, env=env)
+    assert "Executing notebook with kernel" not in str(info.value)
+    assert scores(course)["correct"] == graded["scores"]["correct"]
 
 
 # --- the feedback ------------------------------------------------------------------------------------------
