@@ -185,6 +185,9 @@ def check_bwrap(bwrap="bwrap"):
 # --- the kernel manager and the preprocessor --------------------------------------------------
 
 
+STOP_CELLS_ON_INTERRUPT = "--IPKernelApp.exec_lines=import rustsync.grading; rustsync.grading.stop_cells_on_interrupt()"
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager that starts the kernel under bwrap (see `bwrap_command`).
 
@@ -223,7 +226,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     pre_start_kernel = _async_pre_start_kernel
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
+        # a cell that swallows KeyboardInterrupt must still stop when the grader interrupts it
+        cmd = super().format_kernel_cmd(extra_arguments) + [STOP_CELLS_ON_INTERRUPT]
         if self._sandbox_dir is None:
             return cmd
         launch = self._launch_args or {}

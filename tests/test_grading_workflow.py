@@ -324,6 +324,33 @@ def test_without_bwrap_autograde_fails_with_the_fix_and_runs_no_student_code(gra
     assert scores(course)["correct"] == graded["scores"]["correct"]
 
 
+def test_a_top_level_cell_that_swallows_ctrl_c_is_stopped_and_the_rest_is_graded(graded, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course)
+    submission = nbformat.read(SUBMISSIONS / A03 / "correct.ipynb", as_version=4)
+    first_answer = next(i for i, c in enumerate(submission.cells) if c.cell_type == "code" and "nbgrader" in c.metadata
+                        and c.metadata.nbgrader.get("solution"))
+    stubborn = nbformat.v4.new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+                                         "    except KeyboardInterrupt:\n        pass  # Ctrl-C swallowed")
+    submission.cells.insert(first_answer + 1, stubborn)
+    folder = course / "submitted" / "stubborn" / A03
+    folder.mkdir(parents=True)
+    nbformat.write(submission, folder / f"{A03}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+
+    run_nbgrader("autograde", A03, "--student=stubborn", "--Execute.timeout=3", cwd=course, env=graded["env"])
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE) as gb:
+        notebook = gb.find_submission(A03, "stubborn").notebooks[0]
+        got = {g.name: g.score for g in notebook.grades if g.name in autograded_parts(A03)}
+    assert got == {part: score for part, (score, _, _) in graded["scores"]["correct"].items() if part in got}
+    assert got and all(score > 0 for score in got.values())
+    graded_nb = nbformat.read(course / "autograded" / "stubborn" / A03 / f"{A03}.ipynb", as_version=4)
+    loop = next(c for c in graded_nb.cells if "Ctrl-C swallowed" in c.source)
+    errors = [o.ename for o in loop.outputs if o.output_type == "error"]
+    assert errors[0] == "CellStopped", errors  # then nbgrader's note that the cell timed out
+
+
 # --- the feedback ------------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from nbgrader.preprocessors import Execute
 from traitlets.config import Config, PyFileConfigLoader
 
 from rustsync.sandbox import (
+    STOP_CELLS_ON_INTERRUPT,
     SandboxedExecute,
     SandboxedKernelManager,
     SandboxError,
@@ -169,7 +170,8 @@ def test_the_kernel_manager_starts_the_kernel_under_bwrap_on_unix_sockets(course
     cmd, _ = run_async(km.pre_start_kernel(cwd=str(course / "autograded/ann/a")))
     runtime = os.path.dirname(km.connection_file)
     try:
-        assert cmd[0] == "bwrap" and cmd[cmd.index("--") + 1:][-2:] == ["-f", km.connection_file]
+        kernel = cmd[cmd.index("--") + 1:]
+        assert cmd[0] == "bwrap" and kernel[-3:] == ["-f", km.connection_file, STOP_CELLS_ON_INTERRUPT]
         assert km.transport == "ipc" and km.ip.startswith(runtime + os.sep)
         assert km.kernel_spec.interrupt_mode == "message"  # SIGINT to the process group would end bwrap
         order = mounts(cmd)
@@ -186,6 +188,7 @@ def test_with_the_sandbox_off_the_kernel_starts_as_usual(course, monkeypatch):
     cmd, _ = run_async(km.pre_start_kernel(cwd=str(course / "autograded/ann/a")))
     try:
         assert "bwrap" not in cmd and cmd[0] == sys.executable and km.transport == "tcp"
+        assert cmd[-1] == STOP_CELLS_ON_INTERRUPT  # a cell that swallows Ctrl-C is stopped all the same
     finally:
         run_async(km.cleanup_resources())
 
