@@ -69,6 +69,13 @@ class JoinTimeout(TimeoutError):
     """`join(timeout=...)` gave up: the thread is still running (deadlocked, or looping)."""
 
 
+class ScheduleAborted(BaseException):
+    """Raised inside threads simulated by `rustsync.sched` to stop them (a deadlock, a stuck thread).
+
+    Not a panic: a guard released by it does not poison its mutex.
+    """
+
+
 class ThreadPanicked(Exception):
     """`join()` on a thread that died of an exception (Rust's `Err` from `JoinHandle::join`).
 

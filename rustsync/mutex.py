@@ -15,7 +15,7 @@ from threading import get_ident
 from . import _sim
 from .debug import rust_debug, type_name
 from .diagnostics import display_name
-from .errors import DeadlockError, GuardDropped, PoisonError, WouldBlock
+from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, WouldBlock
 from .ownership import Owned, not_send
 
 _held = threading.local()
@@ -206,7 +206,7 @@ class MutexGuard:
 
     def __exit__(self, exc_type, exc, tb):
         if self._live:
-            self._release(poison=exc_type is not None and not _is_abort(exc))
+            self._release(poison=exc_type is not None and not isinstance(exc, ScheduleAborted))
         return False
 
     def _drop_now(self):
@@ -273,7 +273,3 @@ class Ref:
     @value.setter
     def value(self, new):
         self._mutex._value = new
-
-
-def _is_abort(exc):
-    return type(exc).__name__ == "ScheduleAborted"

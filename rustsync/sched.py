@@ -34,14 +34,10 @@ from dataclasses import dataclass, field
 import greenlet
 
 from . import _sim
-from .errors import DeadlockError, PoisonError, ThreadPanicked, WouldBlock
+from .errors import DeadlockError, PoisonError, ScheduleAborted, ThreadPanicked, WouldBlock
 from .ownership import bind_at_spawn
 
 # --- results ----------------------------------------------------------------------
-
-
-class ScheduleAborted(BaseException):
-    """Raised inside simulated threads to stop them (a deadlock, a stuck thread)."""
 
 
 class ScheduleError(ValueError):
