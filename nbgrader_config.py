@@ -7,7 +7,7 @@ and feedback goes to feedback/ (those three stay out of git).
 
 import os
 
-from rustsync import sandbox
+from rustsync.grading import hooks
 
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it loads this file
 
@@ -44,7 +44,8 @@ c.Execute.startup_timeout = 60
 # Execute, unsandboxed (the instructor's notebooks, or a student's on their own machine).
 # `c.Execute.kernel_manager_class` cannot do this: nbgrader's Execute passes its own
 # kernel manager, which wins over the setting.
-c.Autograde.autograde_preprocessors = sandbox.autograde_preprocessors()
+c.Autograde.autograde_preprocessors = hooks.autograde_preprocessors()
+c.Autograde.sanitize_preprocessors = hooks.sanitize_preprocessors()
 
 # A deleted test cell is put back (from the gradebook) and run, rather than lost.
 c.OverwriteCells.add_missing_cells = True

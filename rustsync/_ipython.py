@@ -62,11 +62,9 @@ def _excepthook(previous):
 
 def install():
     """Register the handler in the running IPython shell; in a script, wrap `sys.excepthook`."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        get_ipython = None
-    shell = get_ipython() if get_ipython else None
+    # only a shell that already runs: importing IPython costs 0.4 s, too much for a script or a worker
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         if not getattr(sys.excepthook, "rustsync", False):
             sys.excepthook = _excepthook(sys.excepthook)

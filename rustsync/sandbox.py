@@ -24,7 +24,7 @@ import tempfile
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, List, Unicode
+from traitlets import Bool, Dict, List, Unicode
 
 ENV = "RUSTSYNC_SANDBOX"
 INSTALL = "apt-get install -y bubblewrap"
@@ -71,7 +71,7 @@ def _depth(path):
 
 
 def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=None, bwrap="bwrap",
-                  share_net=False):
+                  share_net=False, env=None, tmp_size=None, readonly_workdir=False, chdir=None):
     """The command line that runs `kernel_cmd` under bwrap.
 
     The filesystem is read-only. `/tmp`, `/run` and `home` become empty private folders the
@@ -82,18 +82,23 @@ def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=No
     runs) are bound read-write. Mounts go from the shallowest path to the deepest, so a
     hidden folder inside a folder shown again stays hidden. The kernel gets no network
     (unless `share_net`), sees only its own processes and has no capabilities.
+
+    `env` (a dict) replaces the whole environment; `tmp_size` (bytes) caps each private
+    folder; `readonly_workdir` binds the working folder read-only; `runtime_dir=None`
+    binds none.
     """
     if not workdir:
         raise SandboxError("the kernel has no working directory: the sandbox gives it the submission's folder, "
                            "so it must be started with `cwd=` that folder")
-    workdir, runtime_dir = _real(workdir), _real(runtime_dir)
+    workdir = _real(workdir)
+    runtime_dir = _real(runtime_dir) if runtime_dir else None
     # /run holds the sockets of the machine's services (a read-only mount does not stop a connect)
     private = {_real(p) for p in ("/tmp", "/run", home) if p and os.path.isdir(p)}
     hidden = {_real(p) for p in hide if p and os.path.isdir(p)} - private
     for path in (*private, *hidden):
         if path == "/":
             raise SandboxError("the sandbox cannot hide `/`: HOME and the course must be folders below it")
-    for path in (workdir, runtime_dir):
+    for path in filter(None, (None if readonly_workdir else workdir, runtime_dir)):
         covering = sorted(h for h in (*private, *hidden) if _inside(h, path))
         if covering:
             raise SandboxError(f"the kernel would write to {path}, which holds {covering[0]}, a folder it must "
@@ -110,20 +115,28 @@ def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=No
         h != q and _inside(h, q) and _inside(p, h) for h in (*private, *hidden)) for q in shown)}
     mounts = sorted([(_depth(p), 0, "--tmpfs", p) for p in private | hidden]
                     + [(_depth(p), 1, "--ro-bind", p) for p in shown]
-                    + [(_depth(p), 2, "--bind", p) for p in (workdir, runtime_dir)])
+                    + ([(_depth(workdir), 2, "--ro-bind" if readonly_workdir else "--bind", workdir)]
+                       if workdir != "/" else [])
+                    + ([(_depth(runtime_dir), 2, "--bind", runtime_dir)] if runtime_dir else []))
     cmd = [bwrap, "--unshare-all"]
     if share_net:
         cmd.append("--share-net")  # the kernel talks TCP on the loopback interface
     cmd += ["--die-with-parent", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for _, _, option, path in mounts:
+        if option == "--tmpfs" and tmp_size and path in private:
+            cmd += ["--size", str(int(tmp_size))]
         cmd += [option, path] if option == "--tmpfs" else [option, path, path]
     for path in sorted(hidden):
         cmd += ["--remount-ro", path]
     # The kernel's parent is bwrap's init process, pid 1 in the sandbox. Told that its parent
     # is the grader (JPY_PARENT_PID), ipykernel would take it for dead and quit; told pid 1,
     # it does not watch its parent, and --die-with-parent ends it with the grader instead.
+    if env is not None:
+        cmd.append("--clearenv")
+        for name, value in sorted(env.items()):
+            cmd += ["--setenv", name, str(value)]
     cmd += ["--setenv", "JPY_PARENT_PID", "1"]
-    return cmd + ["--chdir", workdir, "--", *kernel_cmd]
+    return cmd + ["--chdir", chdir or workdir, "--", *kernel_cmd]
 
 
 def kernel_needs():
@@ -182,6 +195,112 @@ def check_bwrap(bwrap="bwrap"):
     _checked[found] = True
 
 
+# --- what runs inside: environment, limits, the grader's worker --------------------------------------
+
+TMP_SIZE = 64 * 2**20  # each private folder (/tmp, /run, HOME) is a tmpfs of this size
+
+KERNEL_LIMITS = {"memory": 4 * 2**30, "cpu_seconds": 900, "file_size": 16 * 2**20, "open_files": 512}
+WORKER_LIMITS = {"memory": 4 * 2**30, "cpu_seconds": 3600, "file_size": 16 * 2**20, "open_files": 1024}
+
+
+def clean_env():
+    """The whole environment of a sandboxed process: what Python and the kernel need, nothing of the grader's."""
+    return {
+        "PATH": os.pathsep.join(dict.fromkeys([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin",
+                                               "/bin"])),
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",  # the same set order, and so the same messages, on every run
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "IPYTHONDIR": "/tmp/ipython",
+        "JUPYTER_CONFIG_DIR": "/tmp/jupyter",
+        "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
+    }
+
+
+_LIMITER = (
+    "import json, os, resource, sys\n"
+    "names = {'memory': 'RLIMIT_AS', 'cpu_seconds': 'RLIMIT_CPU', 'file_size': 'RLIMIT_FSIZE',"
+    " 'open_files': 'RLIMIT_NOFILE', 'processes': 'RLIMIT_NPROC'}\n"
+    "for key, value in json.loads(sys.argv[1]).items():\n"
+    "    if key == 'processes' and os.getuid() == 0: continue\n"
+    "    which = getattr(resource, names[key])\n"
+    "    soft, hard = resource.getrlimit(which)\n"
+    "    value = value if hard == resource.RLIM_INFINITY else min(value, hard)\n"
+    "    resource.setrlimit(which, (value, value))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def with_limits(cmd, limits):
+    """`cmd` started through a small Python that first sets these resource limits (see KERNEL_LIMITS)."""
+    import json
+
+    program = cmd[0] if os.path.isabs(cmd[0]) else (shutil.which(cmd[0]) or cmd[0])
+    return [sys.executable, "-I", "-S", "-c", _LIMITER, json.dumps(limits), program, *cmd[1:]]
+
+
+def worker_command(config=None, *, hide=(), keep=(), bwrap="bwrap", sandboxed=None):
+    """The command that starts the grader's worker (rustsync/grading/worker.py), in the sandbox.
+
+    It sees the filesystem read-only without the course, the exchange, HOME, /tmp and /run
+    (a small private /tmp instead), has a cleared environment, no network, no other process.
+    With the sandbox off (RUSTSYNC_SANDBOX=off), the same worker without bwrap.
+    """
+    worker = [sys.executable, "-I", "-m", "rustsync.grading.worker"]
+    if sandboxed is None:
+        sandboxed = sandbox_enabled()
+    if not sandboxed:
+        return with_limits(worker, WORKER_LIMITS)
+    check_bwrap(bwrap)
+    folders = [*(course_folders(config) if config is not None else []), *hide]
+    return bwrap_command(with_limits(worker, WORKER_LIMITS), workdir="/", runtime_dir=None, hide=folders,
+                         keep=[*kernel_needs(), *keep], home=os.environ.get("HOME"), bwrap=bwrap,
+                         env=clean_env(), tmp_size=TMP_SIZE, readonly_workdir=True, chdir="/tmp")
+
+
+def scratch_copy(source, target, *, max_files=200, max_bytes=16 * 2**20):
+    """Copy the submission's plain files (no notebooks, no links, nothing large) from `source` into `target`.
+
+    The kernel runs there, not in nbgrader's own folder: nothing it writes or links can
+    reach what nbgrader later reads or writes. Returns the relative paths left out.
+    """
+    left_out = []
+    copied = 0
+    os.makedirs(target, exist_ok=True)
+    if not source or not os.path.isdir(source):
+        return left_out
+    for folder, dirs, files in os.walk(source, followlinks=False):
+        rel_folder = os.path.relpath(folder, source)
+        for name in list(dirs):
+            if os.path.islink(os.path.join(folder, name)) or name.startswith("."):
+                dirs.remove(name)
+                left_out.append(os.path.normpath(os.path.join(rel_folder, name)))
+        for name in files:
+            path = os.path.join(folder, name)
+            rel = os.path.normpath(os.path.join(rel_folder, name))
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            import stat
+
+            if (not stat.S_ISREG(info.st_mode) or name.endswith(".ipynb") or info.st_size > max_bytes
+                    or copied >= max_files):
+                left_out.append(rel)
+                continue
+            os.makedirs(os.path.join(target, rel_folder), exist_ok=True)
+            with open(path, "rb") as src, open(os.path.join(target, rel), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            copied += 1
+    return left_out
+
+
 # --- the kernel manager and the preprocessor --------------------------------------------------
 
 
@@ -207,6 +326,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     network = Bool(False, config=True,
                    help="Let the kernel use the network; it then talks to the grader over TCP instead of Unix sockets.")
+    writable = Bool(False, config=True,
+                    help="Let the kernel write to its working folder (the grader gives it a scratch copy).")
+    limits = Dict(config=True, help="Resource limits of the kernel (see rustsync.sandbox.KERNEL_LIMITS).")
 
     _sandbox_dir = None
 
@@ -232,9 +354,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             return cmd
         launch = self._launch_args or {}
         home = (launch.get("env") or os.environ).get("HOME")
-        return bwrap_command(cmd, workdir=launch.get("cwd"), runtime_dir=self._sandbox_dir,
-                             hide=[*course_folders(self.config), *self.hide], keep=[*kernel_needs(), *self.keep],
-                             home=home, bwrap=self.bwrap, share_net=self.network)
+        return bwrap_command(with_limits(cmd, {**KERNEL_LIMITS, **self.limits}), workdir=launch.get("cwd"),
+                             runtime_dir=self._sandbox_dir, hide=[*course_folders(self.config), *self.hide],
+                             keep=[*kernel_needs(), *self.keep], home=home, bwrap=self.bwrap, share_net=self.network,
+                             env=clean_env(), tmp_size=TMP_SIZE, readonly_workdir=not self.writable)
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)

@@ -1,0 +1,744 @@
+"""What the assignments' test cells call: student code under a deadline, decisions by the scheduler.
+
+Every check gathers facts (plain data: the student's values as `plain` copies, the
+outcomes the scheduler reached, the steps each thread took) and then decides from
+those facts alone, with a pure function (`decide`). In the student's kernel a failed
+check raises `AssertionError` with a message a student can act on. In the grader's
+worker each check also leaves its facts in `RECORDS`; the grader decides each one
+again, in its own process, from the facts, so an answer whose `==` lies, or a check
+replaced by student code, decides nothing.
+
+Student code runs in a thread of its own with a deadline, so code that deadlocks,
+loops forever or ignores Ctrl-C costs its part and nothing else; what it writes to
+stdout or stderr is kept out of the test cell.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import inspect
+import os
+import re
+import sys
+import threading
+import weakref
+
+from .. import sched
+from ..sched import Deadlock, Panic, ScheduleError, StuckThread
+from .plain import NotPlain, decode, describe, encode, plain, same, tagged
+
+DEFAULT_TIMEOUT = 5.0  # seconds for one call of student code
+EXPLORE_TIMEOUT = 10.0  # seconds for running or exploring a program under the scheduler
+MAX_SCHEDULES = 20_000
+PREEMPTION_BOUND = 3  # one preemption loses an update, two deadlock two locks; 3 leaves a margin
+NOT_WRITTEN = "replace `raise NotImplementedError()` with your code, then run that cell again"
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "answer",
+    "call",
+    "check_always",
+    "check_deadlock_schedule",
+    "check_equal",
+    "check_ops",
+    "check_prediction",
+    "check_schedule",
+    "explore_program",
+    "decide",
+    "raised_by",
+    "run_once",
+]
+
+
+# --- where student output goes -------------------------------------------------------
+
+
+class _Router:
+    """Stands in for sys.stdout/sys.stderr: the test cell's own thread writes through,
+    threads running student code write into the running check's buffer (or nowhere)."""
+
+    def __init__(self, original, owner):
+        self._original = original
+        self._owner = owner
+
+    def write(self, text):
+        if threading.get_ident() == self._owner:
+            return self._original.write(text)
+        if threading.current_thread() in _muted:
+            return len(text)
+        sink = _sink[0]
+        if sink is not None:
+            sink.append(text)
+            return len(text)
+        return self._original.write(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if threading.get_ident() == self._owner or (_sink[0] is None and threading.current_thread() not in _muted):
+            self._original.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._original, name)
+
+
+_sink = [None]  # the running check's list of captured text, if any
+_muted = weakref.WeakSet()  # threads left running by student code: their output is dropped
+
+
+def _route_output():
+    me = threading.get_ident()
+    for stream in ("stdout", "stderr"):
+        current = getattr(sys, stream)
+        if not (isinstance(current, _Router) and current._owner == me):
+            setattr(sys, stream, _Router(current, me))
+
+
+# --- running student code with a deadline ----------------------------------------------
+
+
+class _GaveUp(BaseException):
+    """Raised asynchronously in a thread we stopped waiting for, so that it ends if it can."""
+
+
+class _Result:
+    __slots__ = ("value", "error", "timed_out", "output")
+
+    def __init__(self):
+        self.value = None
+        self.error = None
+        self.timed_out = False
+        self.output = ""
+
+
+def _with_deadline(work, timeout):
+    """Run `work()` in a daemon thread; wait at most `timeout` seconds; capture its output."""
+    _route_output()
+    before = set(threading.enumerate())
+    result = _Result()
+
+    def target():
+        try:
+            result.value = work()
+        except BaseException as exc:  # handed to the test below, as a message
+            result.error = exc
+
+    runner = threading.Thread(target=target, name="rustsync-grading", daemon=True)
+    captured = []
+    previous, _sink[0] = _sink[0], captured
+    try:
+        runner.start()
+        runner.join(timeout)
+    finally:
+        _sink[0] = previous
+    result.output = "".join(captured)
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    _muted.update(left)
+    if runner.is_alive():
+        result.timed_out = True
+        for thread in left:
+            if thread is runner or thread.name == "rustsync-scheduler":
+                _stop(thread)
+    return result
+
+
+def _stop(thread):
+    """Ask a thread to end by raising `_GaveUp` in it; `except KeyboardInterrupt` does not catch it."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_GaveUp))
+
+
+def _name(func):
+    name = getattr(func, "__name__", None) or type(func).__name__
+    return "your code" if name == "<lambda>" else f"your function `{name}`"
+
+
+def _too_slow(who, timeout, output=""):
+    return (f"{who} did not finish within {timeout:g} s: it may be deadlocked (a lock never released, "
+            "or two threads each waiting for the other's lock) or loop forever." + _printed(output))
+
+
+def _printed(output):
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    shown = "\n    ".join(lines[-4:])
+    return f"\nIt printed:\n    {shown}"
+
+
+def _where(exc):
+    """`Cell In[7], line 4` for the innermost frame of the traceback outside this package."""
+    from ..diagnostics import display_name
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stdlib = sys.base_prefix
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(package) and not filename.startswith(stdlib) and "site-packages" not in filename:
+            where = f"{display_name(filename)}, line {tb.tb_lineno}"
+        tb = tb.tb_next
+    return f" ({where})" if where else ""
+
+
+def _headline(text):
+    """The first line of an error message, and the `-->` and `help:` lines of a rustc-style one."""
+    lines = text.strip().splitlines() or [""]
+    keep = [lines[0]]
+    if "error[" in lines[0]:
+        keep += [line.strip() for line in lines[1:] if line.strip().startswith(("-->", "= help:"))][:3]
+    return "\n    ".join(keep)
+
+
+def _error_message(who, exc, output=""):
+    if isinstance(exc, NotImplementedError) or _not_written(exc):
+        return f"{who} is not written yet: {NOT_WRITTEN}."
+    if isinstance(exc, StuckThread):
+        return _too_slow(who, _step_timeout(), output)
+    if isinstance(exc, ScheduleError) and "steps" in str(exc):
+        return (f"{who} did not finish: under the scheduler it took more than "
+                f"{_max_steps()} steps, so a thread probably loops forever (waiting in a loop "
+                "for something that never happens)")
+    if isinstance(exc, ScheduleError):
+        return f"{who} could not be run under the scheduler: {exc}"
+    if isinstance(exc, NameError) and getattr(exc, "name", None) and f"`{exc.name}`" in who:
+        return _undefined(exc.name)
+    text = _headline(f"{type(exc).__name__}: {exc}")
+    return f"{who} raised {text}{_where(exc)}" + _printed(output)
+
+
+def _undefined(name):
+    return f"`{name}` is not defined: run the cell that defines it, and fix the error that cell shows, if any"
+
+
+def _not_written(exc):
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, NotImplementedError):
+            return True
+        exc = getattr(exc, "exception", None) or exc.__cause__
+        seen += 1
+    return False
+
+
+def _step_timeout():
+    return inspect.signature(sched.run).parameters["step_timeout"].default
+
+
+def _max_steps():
+    return inspect.signature(sched.run).parameters["max_steps"].default
+
+
+# --- records: the facts of each check, for the grader to decide again -----------------------
+
+RECORDS = None  # a list in the grader's worker, where every check appends its facts; None elsewhere
+
+
+def _check(kind, facts):
+    """Decide `facts` of a check of `kind`; record them for the grader; raise when it fails."""
+    __tracebackhide__ = True
+    if RECORDS is not None:
+        RECORDS.append({"kind": kind, "facts": facts})
+    ok, message = decide(kind, facts)
+    if not ok:
+        raise AssertionError(message) from None
+
+
+def _fail(message):
+    __tracebackhide__ = True
+    _check("failed", {"message": message})
+
+
+def decide(kind, facts):
+    """(passed, message) for the facts of one check: a pure function of plain data."""
+    decider = _DECIDERS.get(kind)
+    if decider is None or not isinstance(facts, dict):
+        return False, f"the grader cannot decide a check of kind {kind!r}"
+    try:
+        return decider(facts)
+    except (KeyError, TypeError, ValueError, NotPlain) as err:
+        return False, f"the grader could not read the facts of this check ({type(err).__name__})"
+
+
+def _decide_failed(facts):
+    return False, str(facts["message"])
+
+
+def _key(value):
+    """A plain, encoded form of an outcome: a Deadlock or a Panic by its text, else the value itself."""
+    if isinstance(value, Deadlock):
+        return ["Deadlock", str(value)]
+    if isinstance(value, Panic):
+        return ["Panic", [value.thread, value.error]]
+    try:
+        return encode(plain(value, "the result"))
+    except NotPlain as err:
+        return ["NotPlain", str(err)]
+
+
+def _is_special(key):
+    return key[0] in ("Deadlock", "Panic", "NotPlain")
+
+
+def _exact_in(key, choices):
+    """True when the encoded outcome `key` is exactly one of the encoded `choices`."""
+    if _is_special(key):
+        return False
+    wanted = {tagged(decode(c)) for c in choices}
+    return tagged(decode(key)) in wanted
+
+
+def _shown(key):
+    if key[0] == "Deadlock":
+        return "a deadlock"
+    if key[0] == "Panic":
+        return f"a panic in thread {key[1][0]}"
+    if key[0] == "NotPlain":
+        return "a value that is not plain data"
+    return describe(decode(key))
+
+
+# --- calling student code --------------------------------------------------------------------
+
+
+def call(func, *args, timeout=DEFAULT_TIMEOUT, hint="", **kwargs):
+    """Call `func(*args, **kwargs)` from a thread of its own and return its result.
+
+    Fails (AssertionError with a short message, not the student's traceback) when the
+    call raises or does not finish within `timeout` seconds; `hint` is added to the
+    message. What the call prints is captured, not shown.
+    """
+    __tracebackhide__ = True
+    who = _name(func)
+    if not callable(func) or isinstance(func, Refused):
+        if isinstance(func, Refused):
+            _fail(func.message())
+        _fail(f"`{func!r:.60}` is not a function: define it with `def` in the cell above and run that cell")
+    result = _with_deadline(lambda: func(*args, **kwargs), timeout)
+    if result.timed_out:
+        _fail(_with_hint(_too_slow(who, timeout, result.output), hint))
+    if result.error is not None:
+        _fail(_with_hint(_error_message(who, result.error, result.output), hint))
+    return result.value
+
+
+def raised_by(func, *args, timeout=DEFAULT_TIMEOUT):
+    """The name of the exception class `func(*args)` raises, or "nothing" when it returns."""
+    __tracebackhide__ = True
+    result = _with_deadline(lambda: func(*args), timeout)
+    if result.timed_out:
+        _fail(_too_slow(_name(func), timeout, result.output))
+    return "nothing" if result.error is None else type(result.error).__name__
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+class Refused:
+    """What a name defined by a cell the grader refused to run is bound to, in the grader's worker."""
+
+    def __init__(self, name, cell, reason):
+        self.name, self.cell, self.reason = name, cell, reason
+
+    def message(self):
+        return (f"`{self.name}` is not defined: the grader did not run {self.cell}, which defines it, "
+                f"because {self.reason}")
+
+    def __call__(self, *args, **kwargs):
+        raise NameError(self.message())
+
+    def __repr__(self):
+        return f"<{self.name}: not run by the grader>"
+
+
+def _kind(types):
+    names = {set: "a set like {1, 2}", list: "a list like [1, 2, 1]", tuple: "a tuple", int: "a whole number",
+             str: 'a string like "E0000"', bool: "True or False", dict: "a dict", float: "a number"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+_TYPES = {"set": set, "list": list, "tuple": tuple, "int": int, "str": str, "bool": bool, "dict": dict,
+          "float": float, "frozenset": frozenset, "None": type(None)}
+
+
+def answer(name, *types):
+    """A plain copy of the value of `name` in the notebook, checked to be exactly one of `types`.
+
+    Fails with a message saying which cell to fill in when the name is not defined, and
+    when the value is not plain data of one of `types` (subclasses do not count, and
+    neither does `True` for a number nor `1` for True).
+    """
+    __tracebackhide__ = True
+    namespace = sys._getframe(1).f_globals
+    facts = {"name": name, "types": [t.__name__ if t is not type(None) else "None" for t in types],
+             "defined": name in namespace, "value": None, "problem": None}
+    if facts["defined"]:
+        value = namespace[name]
+        if isinstance(value, Refused):
+            facts["problem"] = value.message()
+        else:
+            try:
+                facts["value"] = encode(plain(value, f"`{name}`"))
+            except NotPlain as err:
+                facts["problem"] = f"`{name}` must be {_kind(types)}, but {err}"
+    _check("answer", facts)
+    return decode(facts["value"])
+
+
+def _decide_answer(facts):
+    name = facts["name"]
+    if not facts["defined"]:
+        return False, f"`{name}` is not defined: write `{name} = ...` in the cell above ({NOT_WRITTEN})"
+    if facts["problem"]:
+        return False, str(facts["problem"])
+    value = decode(facts["value"])
+    types = [_TYPES[t] for t in facts["types"]]
+    if types and type(value) not in types:
+        return False, f"`{name}` must be {_kind(types)}, but it is {type(value).__name__} {describe(value)}"
+    return True, ""
+
+
+def check_equal(actual, expected, what, *, reveal=False, hint=""):
+    """Fail unless `actual` equals `expected` exactly (plain data, same types).
+
+    The message says what was expected only when `reveal`.
+    """
+    __tracebackhide__ = True
+    try:
+        wanted = encode(plain(expected, "the expected value"))
+    except NotPlain as err:
+        raise TypeError(f"check_equal compares plain data only: {err}") from None
+    facts = {"what": what, "reveal": bool(reveal), "hint": hint, "expected": wanted, "actual": None,
+             "problem": None}
+    try:
+        facts["actual"] = encode(plain(actual, what))
+    except NotPlain as err:
+        facts["problem"] = str(err)
+    _check("equal", facts)
+
+
+def _decide_equal(facts):
+    what, hint = facts["what"], facts["hint"]
+    expected = decode(facts["expected"])
+    if facts["problem"]:
+        return False, _with_hint(f"{what}: {facts['problem']}", hint)
+    actual = decode(facts["actual"])
+    if same(actual, expected):
+        return True, ""
+    if facts["reveal"]:
+        message = f"{what} is {describe(actual)}, but it should be {describe(expected)}"
+        if actual == expected:
+            message += f" (a {type(expected).__name__}, not a {type(actual).__name__})"
+    else:
+        message = f"{what}: your answer {describe(actual)} is not what the code does"
+    return False, _with_hint(message, hint)
+
+
+def _with_hint(message, hint):
+    """The message as a sentence, then the hint."""
+    if not message.endswith("\n"):
+        message = message.rstrip(".") + ". "
+    return (message + hint).rstrip()
+
+
+# --- the scheduler, under a deadline -------------------------------------------------------
+
+
+def _scheduled(work, who, timeout):
+    __tracebackhide__ = True
+    result = _with_deadline(work, timeout)
+    if result.timed_out:
+        _fail(_too_slow(who, timeout, result.output))
+    if result.error is not None:
+        _fail(_error_message(who, result.error, result.output))
+    return result.value
+
+
+def run_once(program, *, seed=0, who="your code", timeout=EXPLORE_TIMEOUT):
+    """`sched.run(program, seed=seed)` under a deadline: one schedule, always the same one."""
+    __tracebackhide__ = True
+    return _scheduled(lambda: sched.run(program, seed=seed), who, timeout)
+
+
+def explore_program(program, *, preemption_bound=None, who="your code", timeout=EXPLORE_TIMEOUT):
+    """`sched.explore(program)` under a deadline, at most `MAX_SCHEDULES` schedules."""
+    __tracebackhide__ = True
+    return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound,
+                                            max_schedules=MAX_SCHEDULES), who, timeout)
+
+
+def _outcome_problem(outcome, who):
+    """A message when an outcome is a deadlock or a panic, else None."""
+    if isinstance(outcome, Deadlock):
+        return f"{who} can deadlock: {str(outcome).removeprefix('deadlock: ')}"
+    if isinstance(outcome, Panic):
+        if "NotImplementedError" in outcome.error:
+            return f"{who} is not written yet: {NOT_WRITTEN}"
+        missing = re.match(r"NameError: (?:name '(\w+)' is not defined|(`(\w+)` is not defined: the grader .*))",
+                           outcome.error)
+        if missing and missing.group(2):
+            return missing.group(2)
+        if missing and f"`{missing.group(1)}`" in who:
+            return _undefined(missing.group(1))
+        where = "" if outcome.thread == 0 else f" in thread {outcome.thread}"
+        return f"{who} raised{where} {_headline(outcome.error)}"
+    return None
+
+
+def _trace(run, limit=24):
+    lines = run.show().splitlines()
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"... ({len(lines) - limit} more events)"]
+    return "\n".join("    " + line for line in lines)
+
+
+def _outcomes(exploration):
+    """The exploration's outcomes as sorted [key, count] pairs (plain data)."""
+    pairs = [[_key(o), n] for o, n in exploration.outcomes.items()]
+    pairs.sort(key=lambda pair: repr(pair[0]))
+    return pairs
+
+
+def check_prediction(predicted, program, what, *, hint=""):
+    """Fail unless `predicted` is exactly the set of outcomes `program` reaches over all schedules.
+
+    A deadlock is written as the string "deadlock".
+    """
+    __tracebackhide__ = True
+    facts = {"what": what, "hint": hint, "predicted": None, "problem": None, "reached": []}
+    try:
+        predicted = plain(predicted, f"your answer for {what}")
+        if type(predicted) not in (set, frozenset):
+            raise NotPlain(f"it is {type(predicted).__name__} {describe(predicted)}")
+        facts["predicted"] = encode(predicted)
+    except NotPlain as err:
+        facts["problem"] = f"your answer for {what} must be a set like {{1, 2}}: {err}"
+    if facts["problem"] is None:
+        exploration = explore_program(program, who="the program")
+        reached = {"deadlock" if isinstance(o, Deadlock) else o for o in exploration.outcomes}
+        facts["reached"] = [encode(plain(o, "an outcome")) for o in sorted(reached, key=repr)]
+    _check("prediction", facts)
+
+
+def _decide_prediction(facts):
+    what, hint = facts["what"], facts["hint"]
+    if facts["problem"]:
+        return False, str(facts["problem"])
+    predicted = {tagged(v): v for v in decode(facts["predicted"])}
+    reached = {tagged(decode(v)): decode(v) for v in facts["reached"]}
+    extra = sorted((predicted[k] for k in predicted.keys() - reached.keys()), key=repr)
+    missing = reached.keys() - predicted.keys()
+    if extra:
+        values = ", ".join(describe(v) for v in extra)
+        return False, _with_hint(f"no schedule makes {what} {values}: remove it from your answer", hint)
+    if missing:
+        return False, _with_hint(f"your answer misses {len(missing)} value(s) that {what} takes under some "
+                                 "schedule", hint)
+    return True, ""
+
+
+def _stepwise(problem, run):
+    """The problem, then the schedule and its trace, for a deadlock or a wrong value."""
+    if not run.trace:
+        return problem
+    return f"{problem}\nwith the schedule {run.schedule}, step by step:\n{_trace(run)}\n"
+
+
+def _ops_by_thread(run):
+    ops = {}
+    for event in run.trace:
+        ops.setdefault(event.thread, set()).add(event.op)
+    return {str(t): sorted(o) for t, o in sorted(ops.items())}
+
+
+def check_always(program, expected, what, *, threads=None, uses=(), who="your code",
+                 preemption_bound=PREEMPTION_BOUND, hint=""):
+    """Fail unless every schedule of `program` ends with an outcome in `expected`.
+
+    `threads`: the least number of threads the program must start, and `uses`: the
+    kinds of steps each thread it starts must take (say `["lock"]`), so that a function
+    that gets the number right without threads, or with threads that never lock, does
+    not pass. Outcomes must equal one of `expected` exactly (`1` is not `True`). The
+    message names a schedule that goes wrong and shows its trace.
+    """
+    __tracebackhide__ = True
+    choices = [encode(plain(e, "an expected outcome")) for e in sorted(expected, key=repr)]
+    facts = {"what": what, "who": who, "hint": hint, "expected": choices, "threads": threads,
+             "uses": list(uses), "first": None, "outcomes": [], "bad": None}
+    if threads is not None or uses:
+        run = run_once(program, who=who)
+        problem = _outcome_problem(run.outcome, who)
+        if problem is not None and isinstance(run.outcome, Deadlock):
+            problem = _stepwise(problem, run)
+        facts["first"] = {"problem": problem, "started": run.threads - 1, "ops": _ops_by_thread(run)}
+        ok, _ = _decide_first(facts)
+        if not ok:
+            _check("always", facts)
+    exploration = explore_program(program, preemption_bound=preemption_bound, who=who)
+    facts["outcomes"] = _outcomes(exploration)
+    keys = {repr(_key(o)): o for o in exploration.outcomes}
+    for key, _count in facts["outcomes"]:
+        outcome = keys[repr(key)]
+        problem = _outcome_problem(outcome, who)
+        if problem is None and _exact_in(key, choices):
+            continue
+        bad = _scheduled(lambda: sched.replay(program, exploration.examples[outcome]), who, EXPLORE_TIMEOUT)
+        if problem is None:
+            want = " or ".join(_shown(c) for c in choices)
+            problem = _stepwise(f"{what} can be {_shown(key)} instead of {want}", bad)
+        elif isinstance(outcome, Deadlock):
+            problem = _stepwise(problem, bad)
+        facts["bad"] = {"key": key, "problem": problem}
+        break
+    _check("always", facts)
+
+
+def _decide_first(facts):
+    first, who, hint = facts["first"], facts["who"], facts["hint"]
+    if first is None:
+        return True, ""
+    if first["problem"]:
+        return False, _with_hint(first["problem"], hint)
+    threads = facts["threads"]
+    if threads is not None and first["started"] < threads:
+        return False, _with_hint(f"{who} started {first['started']} thread(s); it must start {threads} "
+                                 "(one `spawn` per thread, then `join` each handle)", hint)
+    workers = {t: set(ops) for t, ops in first["ops"].items() if t != "0"}
+    for op in facts["uses"]:
+        if not workers and op not in set(first["ops"].get("0", [])):
+            return False, _with_hint(f"{who} never calls `{op}`: the shared value must go through it", hint)
+        idle = sorted((t for t, ops in workers.items() if op not in ops), key=int)
+        if idle and len(idle) == len(workers):
+            return False, _with_hint(f"{who} never calls `{op}`: the shared value must go through it", hint)
+        if idle:
+            return False, _with_hint(f"thread {idle[0]} of {who} never calls `{op}`: every thread must change "
+                                     "the shared value through it", hint)
+    return True, ""
+
+
+def _decide_always(facts):
+    ok, message = _decide_first(facts)
+    if not ok:
+        return ok, message
+    choices, what, hint = facts["expected"], facts["what"], facts["hint"]
+    bad = [key for key, _ in facts["outcomes"] if not _exact_in(key, choices)]
+    if not facts["outcomes"]:
+        return False, "the program was not explored"
+    if not bad:
+        return True, ""
+    reported = facts["bad"]
+    if reported is not None and any(repr(reported["key"]) == repr(key) for key in bad):
+        return False, _with_hint(str(reported["problem"]), hint)
+    want = " or ".join(_shown(c) for c in choices)
+    return False, _with_hint(f"{what} can be {_shown(bad[0])} instead of {want}", hint)
+
+
+def _valid_schedule(schedule, name="your schedule"):
+    """The schedule as a list of ints, or None when it is not one; and a message saying why not."""
+    if type(schedule) not in (list, tuple) or not all(type(t) is int for t in schedule):
+        return None, f"{name} must be a list of thread numbers like [1, 2, 1], not {describe(schedule)}"
+    if len(schedule) > 500:
+        return None, f"{name} has {len(schedule)} steps; a few dozen are enough"
+    return list(schedule), None
+
+
+def _replayed(program, schedule):
+    __tracebackhide__ = True
+    result = _with_deadline(lambda: sched.replay(program, schedule), EXPLORE_TIMEOUT)
+    if result.timed_out:
+        return None, _too_slow("the program", EXPLORE_TIMEOUT, result.output)
+    if result.error is not None:
+        text = _error_message("the program", result.error, result.output)
+        marker = "could not be run under the scheduler: "
+        if marker in text:
+            text = "your schedule cannot be followed: " + text.split(marker, 1)[1]
+        return None, text
+    return result.value, None
+
+
+def check_schedule(program, schedule, expected, what, *, hint=""):
+    """Fail unless replaying `schedule` (a list of thread ids) makes `program` end with `expected` exactly."""
+    __tracebackhide__ = True
+    facts = {"what": what, "hint": hint, "expected": encode(plain(expected, "the expected outcome")),
+             "schedule": None, "problem": None, "outcome": None, "trace": ""}
+    steps, problem = _valid_schedule(schedule)
+    if problem is None:
+        facts["schedule"] = steps
+        run, problem = _replayed(program, steps)
+        if run is not None:
+            facts["outcome"], facts["trace"] = _key(run.outcome), _trace(run)
+    facts["problem"] = problem
+    _check("schedule", facts)
+
+
+def _decide_schedule(facts):
+    if facts["problem"]:
+        return False, str(facts["problem"])
+    key, expected = facts["outcome"], facts["expected"]
+    if _exact_in(key, [expected]):
+        return True, ""
+    got = _shown(key)
+    return False, _with_hint(f"with your schedule {facts['schedule']}, {facts['what']} is {got}, not "
+                             f"{_shown(expected)}; step by step:\n{facts['trace']}\n", facts["hint"])
+
+
+def check_deadlock_schedule(program, schedule, *, hint=""):
+    """Fail unless replaying `schedule` leaves every thread of `program` waiting for another."""
+    __tracebackhide__ = True
+    facts = {"hint": hint, "schedule": None, "problem": None, "deadlock": False, "outcome": None, "trace": ""}
+    steps, problem = _valid_schedule(schedule)
+    if problem is None:
+        facts["schedule"] = steps
+        run, problem = _replayed(program, steps)
+        if run is not None:
+            facts["deadlock"] = run.deadlock is not None
+            facts["outcome"], facts["trace"] = _key(run.outcome), _trace(run)
+    facts["problem"] = problem
+    _check("deadlock_schedule", facts)
+
+
+def _decide_deadlock_schedule(facts):
+    if facts["problem"]:
+        return False, str(facts["problem"])
+    if facts["deadlock"] is True:
+        return True, ""
+    return False, _with_hint(f"with your schedule {facts['schedule']} every thread finished (the outcome is "
+                             f"{_shown(facts['outcome'])}): no deadlock; step by step:\n{facts['trace']}\n",
+                             facts["hint"])
+
+
+def check_ops(program, *, uses=(), avoids=(), who="your code", hint=""):
+    """Fail unless one run of `program` takes steps of each kind in `uses` and none in `avoids`."""
+    __tracebackhide__ = True
+    run = run_once(program, who=who)
+    facts = {"who": who, "hint": hint, "uses": list(uses), "avoids": list(avoids),
+             "problem": _outcome_problem(run.outcome, who), "ops": sorted({event.op for event in run.trace})}
+    _check("ops", facts)
+
+
+def _decide_ops(facts):
+    who, hint = facts["who"], facts["hint"]
+    if facts["problem"]:
+        return False, _with_hint(str(facts["problem"]), hint)
+    ops = set(facts["ops"])
+    for op in facts["uses"]:
+        if op not in ops:
+            return False, _with_hint(f"{who} never calls `{op}`", hint)
+    for op in facts["avoids"]:
+        if op in ops:
+            return False, _with_hint(f"{who} calls `{op}`, which this part asks you to do without", hint)
+    return True, ""
+
+
+_DECIDERS = {
+    "failed": _decide_failed,
+    "answer": _decide_answer,
+    "equal": _decide_equal,
+    "prediction": _decide_prediction,
+    "always": _decide_always,
+    "schedule": _decide_schedule,
+    "deadlock_schedule": _decide_deadlock_schedule,
+    "ops": _decide_ops,
+}

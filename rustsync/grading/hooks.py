@@ -1,0 +1,277 @@
+"""nbgrader's side of the course's grading: the kernel shows, the grader decides.
+
+`TrustedExecute` takes the place of nbgrader's `Execute` in `nbgrader autograde`:
+
+1. the gate reads every cell the student could change (`gate.py`); a refused cell is
+   run by no one, and the graded notebook says why under it;
+2. the grader's worker (`worker.py`, in the sandbox) decides every test cell from the
+   instructor's `source/` notebook and the student's accepted cells, one fresh process
+   per part (`runner.py`), while
+3. the student's kernel, in the sandbox too, with a cleared environment, limits, and a
+   scratch copy of the submission's plain files as its folder (never nbgrader's own
+   folder), runs the notebook with the hidden tests taken out, so the feedback shows
+   what the student's code printed;
+4. each test cell's outputs are then replaced by the grader's decision: nothing but a
+   line saying it passed, or the failure's message as an error. nbgrader's own
+   `SaveAutoGrades` reads the scores from those outputs as usual, so the gradebook,
+   formgrader, feedback and export work unchanged.
+
+A kernel that hangs, dies or ignores interrupts changes nothing in the scores: they come
+from step 2. A course that cannot grade (no bwrap, a package the sandbox cannot import,
+a missing instructor notebook) refuses before any submission is scored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+import nbformat
+from nbgrader.converters.base import NbGraderException
+from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
+from traitlets import Bool, Dict, Integer
+
+from .. import sandbox
+from . import runner
+
+__all__ = ["QuietOverwriteCells", "TrustedExecute", "hide_test_tracebacks"]
+
+PASSED = "passed: the grader ran this test on your code, outside your notebook\n"
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_test(cell):
+    meta = _meta(cell)
+    return cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def without_hidden_tests(source, config=None):
+    """The source of a test cell without its hidden region (nbgrader's own delimiters)."""
+    cell = nbformat.v4.new_code_cell(source)
+    try:
+        ClearHiddenTests(config=config)._remove_hidden_test_region(cell)
+    except RuntimeError:
+        return ""  # unbalanced delimiters: show nothing of it
+    return cell.source
+
+
+class TrustedExecute(sandbox.SandboxedExecute):
+    """nbgrader's `Execute`, with every score decided by the grader's sandboxed workers (see the module)."""
+
+    limits = Dict(config=True, help="Limits of the grader's workers (see rustsync.grading.runner.DEFAULT_LIMITS).")
+    parallel = Integer(0, config=True, help="Parts decided at once (0: the number of cores, at most 4).")
+    show = Bool(True, config=True, help="Also run the student's kernel, so the feedback shows its outputs.")
+
+    _refusal = None  # a reason this course cannot grade, found once per process
+
+    def preprocess(self, nb, resources):
+        if not self.enabled:
+            return nb, resources
+        if TrustedExecute._refusal:
+            raise NbGraderException(TrustedExecute._refusal)
+        instructor = self._instructor(resources)
+        cells, tests, refused = runner.program(nb, instructor)
+        decided, failure = {}, []
+        command = self._worker_command()
+
+        started = time.perf_counter()
+        timings = {}
+
+        def decide():
+            try:
+                work = runner.Runner(command, limits=self.limits, parallel=self.parallel or None, log=self.log)
+                decided.update(work.run(cells, tests))
+                timings["grader"] = time.perf_counter() - started
+            except Exception as err:  # noqa: BLE001 - reported below, refusing to score
+                failure.append(err)
+
+        judge = threading.Thread(target=decide, name="rustsync-grader", daemon=True)
+        judge.start()
+        if self.show:
+            self._show(nb, resources, refused)
+            timings["kernel"] = time.perf_counter() - started
+        judge.join()
+        self.log.info("Decided %d part(s) in %.1f s; the kernel ran the notebook in %.1f s", len(decided),
+                      timings.get("grader", 0), timings.get("kernel", 0))
+        if failure:
+            message = (f"the grader's worker failed, so nothing was scored: {failure[0]}. Check that "
+                       "`python -c \"import rustsync\"` works for the grading user, and that bwrap works "
+                       f"(`{sandbox.INSTALL}`)")
+            if isinstance(failure[0], runner.WorkerError) and "did not start" in str(failure[0]):
+                TrustedExecute._refusal = message
+            self.log.error(message)
+            raise NbGraderException(message)
+        self._write_decisions(nb, decided, refused, cells)
+        return nb, resources
+
+    # --- the pieces ---------------------------------------------------------------------------
+
+    def _instructor(self, resources):
+        from nbgrader.coursedir import CourseDirectory
+
+        info = resources.get("nbgrader", {})
+        coursedir = CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.source_directory, ".", info.get("assignment", ""))
+        path = os.path.join(folder, f"{info.get('notebook', '')}.ipynb")
+        if not os.path.isfile(path):
+            message = (f"the instructor's notebook {path} is missing: the grader takes the locked cells and the "
+                       "hidden tests from there. Grade from the course's folder, where source/ is")
+            TrustedExecute._refusal = message
+            self.log.error(message)
+            raise NbGraderException(message)
+        return nbformat.read(path, as_version=4)
+
+    def _worker_command(self):
+        try:
+            manager = self.kernel_manager_class(config=self.config)
+            hide, keep, bwrap = manager.hide, manager.keep, manager.bwrap
+        except Exception:  # noqa: BLE001 - a plain kernel manager has none of these settings
+            hide, keep, bwrap = [], [], "bwrap"
+        try:
+            return sandbox.worker_command(self.config, hide=hide, keep=keep, bwrap=bwrap)
+        except sandbox.SandboxError as err:
+            TrustedExecute._refusal = f"Not grading: {err}"
+            raise NbGraderException(TrustedExecute._refusal) from None
+
+    def _show(self, nb, resources, refused):
+        """Run the student's kernel on the notebook without hidden tests; never let it decide anything."""
+        saved = {}
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if _is_test(cell):
+                saved[index] = cell.source
+                cell.source = without_hidden_tests(cell.source, self.config)
+            elif index in refused:
+                saved[index] = cell.source
+                cell.source = "# not run: the grader refused this cell"
+        metadata = resources.setdefault("metadata", {})
+        original_path = metadata.get("path")
+        scratch = tempfile.mkdtemp(prefix="rustsync-scratch-")
+        try:
+            work = os.path.join(scratch, "submission")
+            left_out = sandbox.scratch_copy(original_path, work)
+            if left_out:
+                self.log.info("Left out of the kernel's folder: %s", ", ".join(left_out[:10]))
+            metadata["path"] = work
+            try:
+                super().preprocess(nb, resources)
+            except NbGraderException:
+                raise
+            except Exception as err:  # noqa: BLE001 - the kernel's fate does not change the scores
+                self.log.warning("The student's kernel stopped (%s: %s); the scores come from the grader",
+                                 type(err).__name__, str(err)[:200])
+                self._note_stopped(nb, err)
+        finally:
+            metadata["path"] = original_path
+            shutil.rmtree(scratch, ignore_errors=True)
+            for index, source in saved.items():
+                nb.cells[index].source = source
+
+    @staticmethod
+    def _note_stopped(nb, err):
+        last = None
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.get("outputs"):
+                last = cell
+        text = (f"The notebook's kernel stopped here ({type(err).__name__}): the cells below were not run in it. "
+                "Your scores do not depend on it: the grader runs every test on its own.\n")
+        if last is not None:
+            last.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+
+    def _write_decisions(self, nb, decided, refused, cells):
+        by_id = {}
+        for cell in nb.cells:
+            if _is_test(cell):
+                by_id.setdefault(_meta(cell)["grade_id"], cell)
+        for grade_id, cell in by_id.items():
+            part = decided.get(grade_id)
+            if part is None:
+                part = runner.Part(grade_id, False, "the grader could not run this test", "missing")
+            if part.passed:
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PASSED)]
+            else:
+                message = part.message.strip() or "the test failed"
+                cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=message,
+                                                       traceback=[f"AssertionError: {message}"])]
+            cell.execution_count = cell.get("execution_count")
+        names = {c.index: c.name for c in cells if c.index is not None}
+        for index, verdict in refused.items():
+            cell = nb.cells[index]
+            text = (f"The grader did not run this cell ({names.get(index, 'this cell')}): {verdict.reason()}. "
+                    "Tests that need what it defines fail.\n")
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] + list(cell.get("outputs", []))
+            self.log.warning("Refused %s: %s", names.get(index, f"cell {index}"), verdict.reason())
+        skipped = sorted({name for part in decided.values() for name in part.skipped})
+        if skipped:
+            self.log.warning("Left out after hanging or crashing the grader's worker: %s", ", ".join(skipped))
+
+
+class QuietOverwriteCells(OverwriteCells):
+    """nbgrader's `OverwriteCells`, which warns only when a student really edited a locked cell.
+
+    The release strips the hidden tests from test cells, so every test cell of every
+    submission differs from the gradebook's copy; nbgrader warns "Attribute 'checksum' ...
+    has changed!" for each. Here a locked cell that equals the release's version is put
+    back silently, and one the student edited is named in the warning.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                source_cell = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except Exception:  # noqa: BLE001 - nbgrader's own code reports unknown cells
+                source_cell = None
+            if source_cell is not None and source_cell.locked:
+                released = without_hidden_tests(source_cell.source, self.config)
+                if cell.source in (released, source_cell.source):
+                    cell.source = source_cell.source
+                else:
+                    self.log.warning("The student edited the locked cell %s: it is put back as the "
+                                     "instructor wrote it", grade_id)
+                    cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+
+def hide_test_tracebacks(nb, resources):
+    """Feedback preprocessor: an error in an autograder test cell keeps only its last line.
+
+    IPython's traceback shows the lines of the test cell it passed through, hidden tests
+    included; the last line (`AssertionError: ...`) is the message meant for the student.
+    Register it in nbgrader_config.py: `c.GenerateFeedback.preprocessors`.
+    """
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+    return nb, resources
+
+
+def autograde_preprocessors():
+    """nbgrader's autograde preprocessors, with `TrustedExecute` in the place of `Execute`."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    default_list = Autograde.class_traits()["autograde_preprocessors"].default()
+    if Execute not in default_list:
+        raise sandbox.SandboxError("this version of nbgrader autogrades without its `Execute` preprocessor: the "
+                                   "grader does not know where to go; see rustsync/grading/hooks.py")
+    return [TrustedExecute if p is Execute else p for p in default_list]
+
+
+def sanitize_preprocessors():
+    """nbgrader's sanitizing preprocessors, with `QuietOverwriteCells` in the place of `OverwriteCells`."""
+    from nbgrader.converters import Autograde
+
+    default_list = Autograde.class_traits()["sanitize_preprocessors"].default()
+    return [QuietOverwriteCells if p is OverwriteCells else p for p in default_list]

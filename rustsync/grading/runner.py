@@ -1,0 +1,255 @@
+"""The grader's side: one job per graded part, run in sandboxed workers, decided here.
+
+`program(submission, instructor)` lines up the cells a part runs: the submission's
+code cells in their order, where every cell the instructor locked (the helpers, the
+setup, the tests) is replaced by the instructor's own text from `source/` (a locked
+cell the student deleted or unlocked is put back where it belongs), and every other
+cell is the student's, read by the gate first. `Runner` sends one job per test cell
+to the worker (`worker.py`) and decides each part here, from the plain facts the
+worker's checks recorded (`checks.decide`): the worker's own verdict is not used.
+
+A part whose worker hangs or crashes in one of the student's cells before the test is
+run again without that cell (at most `RETRIES` times), so a hostile cell costs the
+parts that need it and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from dataclasses import dataclass, field
+
+from . import gate
+from .checks import _undefined, decide
+
+RETRIES = 3
+
+DEFAULT_LIMITS = {
+    "cell_seconds": 20,  # one student cell, run before the test
+    "test_seconds": 120,  # one test cell: its checks give up much sooner (5 to 10 s a call)
+    "part_seconds": 240,  # the whole job; then the worker is killed
+    "memory": 2 * 2**30,
+    "cpu_seconds": 240,
+    "file_size": 16 * 2**20,
+    "open_files": 256,
+    "processes": 256,
+}
+
+__all__ = ["Cell", "Part", "Runner", "program"]
+
+
+@dataclass
+class Cell:
+    """One cell of a part's program."""
+
+    kind: str  # "locked", "student", "test" or "refused"
+    code: str
+    name: str  # `Cell In[7]`: the execution count the kernel gives it
+    grade_id: str | None = None
+    defines: list = field(default_factory=list)
+    reason: str = ""
+    index: int | None = None  # its index in the graded notebook
+
+    def job(self):
+        return {"kind": self.kind, "code": self.code, "name": self.name, "defines": self.defines,
+                "reason": self.reason}
+
+
+@dataclass
+class Part:
+    """The grader's decision on one test cell."""
+
+    grade_id: str
+    passed: bool
+    message: str
+    status: str = ""
+    tries: int = 1
+    skipped: list = field(default_factory=list)  # cells left out after they hung or crashed the worker
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _names(code):
+    import ast
+
+    try:
+        return sorted(gate.defined_names(ast.parse(gate.without_magics(code)[0])))
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+
+
+def program(submission, instructor):
+    """The cells every part runs, in order, and {grade_id of a test cell: its index}.
+
+    `submission` is the notebook being graded (after nbgrader put back its locked cells),
+    `instructor` the instructor's version from source/. Returns (cells, tests, refused),
+    where `refused` maps the index of each refused cell in `submission` to the gate's
+    verdict.
+    """
+    theirs = {}
+    for index, cell in enumerate(instructor.cells):
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id and cell.cell_type == "code":
+            theirs[grade_id] = (index, cell)
+    locked_names = set()
+    for cell in instructor.cells:
+        meta = _meta(cell)
+        if cell.cell_type == "code" and meta.get("grade_id") and not meta.get("solution") and not meta.get("grade"):
+            locked_names.update(_names(cell.source))
+
+    def instructor_cell(grade_id):
+        _, cell = theirs[grade_id]
+        meta = _meta(cell)
+        kind = "test" if meta.get("grade") else "locked"
+        return Cell(kind, cell.source, "", grade_id, _names(cell.source) if kind == "locked" else [])
+
+    cells, refused, seen = [], {}, set()
+    for index, cell in enumerate(submission.cells):
+        if cell.cell_type != "code":
+            continue
+        grade_id = _meta(cell).get("grade_id")
+        known = theirs.get(grade_id)
+        if known is not None and grade_id not in seen and not _meta(known[1]).get("solution"):
+            # a locked cell or a test: the instructor's text, whatever the submission holds
+            # (missing locked cells that came before it in the instructor's order come first)
+            for earlier_id, (position, earlier) in theirs.items():
+                if position < known[0] and earlier_id not in seen and not _meta(earlier).get("solution"):
+                    seen.add(earlier_id)
+                    cells.append(instructor_cell(earlier_id))
+            seen.add(grade_id)
+            new = instructor_cell(grade_id)
+            new.index = index
+            cells.append(new)
+            continue
+        if known is not None:
+            seen.add(grade_id)
+        verdict = gate.check_cell(cell.source, locked_names)
+        if verdict.ok:
+            cells.append(Cell("student", verdict.code, "", grade_id, index=index))
+        else:
+            refused[index] = verdict
+            cells.append(Cell("refused", "", "", grade_id, _names(cell.source), verdict.reason(), index=index))
+    for grade_id, (_, cell) in theirs.items():  # locked cells and tests the submission lost
+        if grade_id not in seen and not _meta(cell).get("solution"):
+            cells.append(instructor_cell(grade_id))
+    for count, cell in enumerate(cells, 1):
+        cell.name = f"Cell In[{count}]"
+    for cell in cells:
+        if cell.kind == "refused":
+            cell.reason = f"{cell.reason}" if cell.reason else "the gate refused it"
+    tests = {cell.grade_id: i for i, cell in enumerate(cells) if cell.kind == "test"}
+    return cells, tests, refused
+
+
+class WorkerError(RuntimeError):
+    """The worker could not be started or stopped talking; the message says why."""
+
+
+class Runner:
+    """Runs jobs in one worker process (a zygote that forks a child per job) and decides them."""
+
+    def __init__(self, command, *, limits=None, parallel=None, env=None, log=None):
+        self.command = list(command)
+        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.parallel = parallel or max(1, min(4, os.cpu_count() or 1))
+        self.env = env
+        self.log = log
+
+    def _start(self):
+        try:
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=self.env, close_fds=True)
+        except OSError as err:
+            raise WorkerError(f"the grader's worker could not start ({err}): {' '.join(self.command[:3])} ...") \
+                from None
+        line = proc.stdout.readline()
+        try:
+            hello = json.loads(line)
+        except ValueError:
+            hello = {}
+        if hello.get("event") != "ready":
+            proc.kill()
+            err = proc.stderr.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise WorkerError("the grader's worker did not start: " + (" / ".join(err) or line.decode()[:200]))
+        return proc
+
+    def run(self, cells, tests):
+        """{grade_id: Part} for every test of `tests` ({grade_id: index of its cell in `cells`})."""
+        proc = self._start()
+        stderr = []
+        threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True).start()
+        skip = set()
+        pending = list(tests.items())
+        running, tries, parts = {}, {}, {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.parallel:
+                    grade_id, index = pending.pop(0)
+                    tries[grade_id] = tries.get(grade_id, 0) + 1
+                    job = {"op": "run", "id": grade_id, "test": index, "limits": self.limits,
+                           "cells": [c.job() for c in cells], "skip": sorted(skip)}
+                    proc.stdin.write((json.dumps(job) + "\n").encode())
+                    proc.stdin.flush()
+                    running[grade_id] = index
+                line = proc.stdout.readline()
+                if not line:
+                    raise WorkerError("the grader's worker stopped: "
+                                      + b"".join(stderr).decode(errors="replace")[-500:])
+                message = json.loads(line)
+                grade_id = message.get("id")
+                if grade_id not in running:
+                    continue
+                if message["event"] == "result":
+                    del running[grade_id]
+                    parts[grade_id] = self._decide(grade_id, message, tries[grade_id], skip, cells)
+                elif message["event"] == "died":
+                    del running[grade_id]
+                    last = message.get("last")
+                    what = "ran past its time" if message.get("killed") else (
+                        f"crashed the process (signal {message['signal']})" if message.get("signal")
+                        else f"ended the process (exit status {message.get('code')})")
+                    if last is not None and last != tests[grade_id] and cells[last].kind == "student" \
+                            and tries[grade_id] < RETRIES:
+                        skip.add(last)
+                        cells[last].reason = f"it {what} when the grader ran it"
+                        pending.insert(0, (grade_id, tests[grade_id]))
+                        if self.log:
+                            self.log.warning("%s %s; grading %s again without it", cells[last].name, what, grade_id)
+                        continue
+                    where = "this test" if last == tests[grade_id] or last is None else cells[last].name
+                    parts[grade_id] = Part(grade_id, False, f"the grader stopped: {where} {what}", "died",
+                                           tries[grade_id], sorted(cells[i].name for i in skip))
+        finally:
+            try:
+                proc.stdin.write(b'{"op": "exit"}\n')
+                proc.stdin.flush()
+                proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return parts
+
+    def _decide(self, grade_id, message, tries, skip, cells):
+        skipped = sorted(cells[i].name for i in skip)
+        records = message.get("records") or []
+        for record in records:
+            ok, text = decide(record.get("kind"), record.get("facts"))
+            if not ok:
+                return Part(grade_id, False, text, message.get("status", ""), tries, skipped)
+        status = message.get("status")
+        if status == "done" and records:
+            return Part(grade_id, True, "", status, tries, skipped)
+        if status == "done":
+            return Part(grade_id, False, "the test made no check", status, tries, skipped)
+        text = str(message.get("message") or "the test did not finish")
+        if text.startswith("NameError: name '"):
+            text = _undefined(text.split("'")[1])
+        return Part(grade_id, False, text, status or "error", tries, skipped)
