@@ -1,0 +1,173 @@
+"""The grader's runner and worker (rustsync/grading/runner.py, worker.py), without nbgrader.
+
+Jobs are built by hand here, so some cells skip the gate on purpose: they stand for code
+that got past it, and show what the worker and the grader still hold against it.
+"""
+
+import json
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+from rustsync import sandbox
+from rustsync.grading.runner import Cell, Runner, program
+
+SETUP = "from rustsync import Arc, Mutex, spawn\nfrom rustsync.sched import explore, replay"
+COUNT = textwrap.dedent("""\
+    def count_with_arc(n):
+        counter = Arc(Mutex(0))
+        handles = []
+        for _ in range(n):
+            mine = Arc.clone(counter)
+            def work():
+                with mine.lock() as num:
+                    num.value += 1
+            handles.append(spawn(work))
+        for handle in handles:
+            handle.join()
+        with counter.lock() as num:
+            return num.value
+    """)
+TEST = ("from rustsync.grading import check_always, answer\n"
+        "check_always(lambda: count_with_arc(3), {3}, 'the final count', threads=3, uses=['lock'])")
+
+
+def cells(*student, test=TEST):
+    out = [Cell("locked", SETUP, "Cell In[1]", "setup", ["Arc", "Mutex", "spawn", "explore", "replay"])]
+    out += [Cell("student", code, f"Cell In[{i + 2}]") for i, code in enumerate(student)]
+    out.append(Cell("test", test, f"Cell In[{len(out) + 1}]", "test"))
+    return out
+
+
+@pytest.fixture(scope="module", params=["sandboxed", "plain"])
+def command(request):
+    return sandbox.worker_command(None, sandboxed=request.param == "sandboxed")
+
+
+def decide(command, job_cells, **limits):
+    runner = Runner(command, limits=limits or None, parallel=2)
+    return runner.run(job_cells, {"test": len(job_cells) - 1})["test"]
+
+
+def test_a_right_answer_passes_and_a_racy_one_fails_with_its_schedule(command):
+    assert decide(command, cells(COUNT)).passed
+    racy = COUNT.replace("with mine.lock() as num:\n                num.value += 1",
+                         "with mine.lock() as num:\n                seen = num.value\n"
+                         "            with mine.lock() as num:\n                num.value = seen + 1")
+    part = decide(command, cells(racy))
+    assert not part.passed and "the final count can be" in part.message and "with the schedule" in part.message
+
+
+def test_workers_that_never_lock_fail_even_if_the_main_thread_locks(command):
+    lazy = textwrap.dedent("""\
+        def count_with_arc(n):
+            counter = Arc(Mutex(0))
+            handles = [spawn(lambda: None) for _ in range(n)]
+            for handle in handles:
+                handle.join()
+            with counter.lock() as num:
+                num.value = n
+                return num.value
+        """)
+    part = decide(command, cells(lazy))
+    assert not part.passed and "never calls `lock`" in part.message
+
+
+def test_a_cell_that_hangs_before_the_test_costs_only_itself(command):
+    part = decide(command, cells(COUNT, "while True:\n    pass\n"), cell_seconds=1)
+    assert part.passed, part.message
+
+
+def test_a_cell_that_kills_the_worker_is_left_out_and_the_part_still_decided(command):
+    burn = "while True:\n    pass\n"  # killed by its CPU limit (SIGXCPU) before its own time is up
+    part = decide(command, cells(COUNT, burn), cpu_seconds=1, cell_seconds=60)
+    assert part.passed and part.tries == 2 and part.skipped == ["Cell In[3]"], part
+
+
+def test_a_test_that_hangs_is_stopped_and_scored_zero(command):
+    part = decide(command, cells(COUNT, test="while True:\n    pass\n"), test_seconds=1)
+    assert not part.passed and "stopped this test after 1 s" in part.message
+
+
+def test_student_code_in_the_worker_has_no_open_eval_or_foreign_imports(command):
+    probe = ("from rustsync.grading import check_equal\n"
+             "check_equal(tried, ['NameError', 'NameError', 'ImportError'], 'what the probe met', reveal=True)")
+    spy = textwrap.dedent("""\
+        tried = []
+        for attempt in (lambda: open('/etc/passwd'), lambda: eval('1'), lambda: __import__('os')):
+            try:
+                attempt()
+                tried.append('worked')
+            except Exception as err:
+                tried.append(repr(err).split("(")[0])
+        """)
+    part = decide(command, cells(spy, test=probe))
+    assert part.passed, part.message
+
+
+def test_changes_to_the_package_are_undone_after_the_cell(command):
+    # past the gate: a cell that breaks the mutex for everyone and replaces a check
+    patch = ("import rustsync.grading.checks as c\nc.check_always = lambda *a, **k: None\n"
+             "Mutex.lock = lambda self: None\n")
+    assert decide(command, cells(COUNT, patch)).passed  # the real lock() and check_always ran
+    part = decide(command, cells("def count_with_arc(n):\n    return 3\n", patch))
+    assert not part.passed and "started 0 thread(s)" in part.message
+
+
+FAKE_WORKER = textwrap.dedent("""\
+    import json, sys
+    print(json.dumps({"event": "ready", "protocol": 1}), flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        if job.get("op") == "exit":
+            break
+        records = %s
+        print(json.dumps({"id": job["id"], "event": "result", "status": "done", "records": records}), flush=True)
+    """)
+
+
+@pytest.mark.parametrize("records, message", [
+    ("[]", "the test made no check"),
+    ('[{"kind": "equal", "facts": {"what": "x", "reveal": True, "hint": "", "expected": ["int", 1], '
+     '"actual": ["bool", True], "problem": None}}]', "x is True, but it should be 1"),
+    ('[{"kind": "no such check", "facts": {}}]', "cannot decide a check"),
+])
+def test_the_grader_decides_from_the_facts_not_from_what_the_worker_claims(tmp_path, records, message):
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_WORKER % records)
+    part = Runner([sys.executable, str(script)]).run(cells(COUNT), {"test": 2})["test"]
+    assert not part.passed and message in part.message
+
+
+# --- the program a part runs -------------------------------------------------------------------------------
+
+
+def notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    for source, meta in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if meta:
+            cell.metadata["nbgrader"] = meta
+        nb.cells.append(cell)
+    return nb
+
+
+LOCKED = {"grade_id": "helper", "locked": True, "grade": False, "solution": False}
+ANSWER = {"grade_id": "answer", "locked": False, "grade": False, "solution": True}
+GRADED = {"grade_id": "test_answer", "locked": True, "grade": True, "solution": False, "points": 1}
+
+
+def test_locked_cells_and_tests_come_from_the_instructor_whatever_the_submission_holds():
+    instructor = notebook(("def helper():\n    return 1", LOCKED), ("x = 0", ANSWER), ("assert x == 1", GRADED))
+    submission = notebook(("print('my own first cell')", None), ("def helper():\n    return 2", None),
+                          ("x = helper()", ANSWER), ("pass  # my test", GRADED))
+    job, tests, refused = program(submission, instructor)
+    kinds = [(c.kind, c.code) for c in job]
+    assert ("locked", "def helper():\n    return 1") in kinds  # put back, although the student unlocked it
+    assert ("test", "assert x == 1") in kinds and ("test", "pass  # my test") not in kinds
+    assert ("refused" in {c.kind for c in job}) and len(refused) == 1  # redefining `helper`
+    assert [c.name for c in job] == [f"Cell In[{i}]" for i in range(1, len(job) + 1)]
+    assert tests == {"test_answer": [c.kind for c in job].index("test")}
+    assert json.dumps([c.job() for c in job])
