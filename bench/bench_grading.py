@@ -1,15 +1,18 @@
-"""Seconds per graded notebook: `nbgrader autograde` of the course's notebooks next to a trivial one.
+"""Seconds per graded notebook: the course's grading against the kernel-decides design, in one run.
 
-A trivial notebook (one answer cell, one `assert True` test) measures what every graded
-notebook costs whatever it holds: nbgrader's own work and a kernel start. The rest is
-ours: importing rustsync, running the tests, exploring schedules, and the deliberate
-waits on code that hangs. Run from the repository's root:
+Two copies of the course grade the same submissions: one with the course's grading (the
+grader decides every part in sandboxed workers while the kernel only shows;
+`rustsync.grading.hooks`), one with the earlier design in which the student's kernel ran
+the hidden tests itself (`rustsync.sandbox.SandboxedExecute`, still sandboxed). Each
+notebook is graded by both in turn, so both see the same load. A trivial notebook (one
+answer cell, one `assert True` test) measures what every graded notebook costs whatever
+it holds: nbgrader's own work and a kernel start. Run from the repository's root:
 
     python bench/bench_grading.py [--repeat 3]
 
 Each notebook is autograded on its own (`nbgrader autograde <assignment> --student <id>`,
 run in this process so that Python's start-up is not counted) and timed; the figures are
-medians over the notebooks of a group and over the repeats.
+medians over the notebooks of a group and over the repeats, and the ratio of the two.
 """
 
 from __future__ import annotations
@@ -68,9 +71,20 @@ def quiet():
                 os.close(fd)
 
 
-def setup(course):
+KERNEL_DECIDES = """
+from rustsync import sandbox as _sandbox
+c.Autograde.autograde_preprocessors = _sandbox.autograde_preprocessors()
+"""
+
+
+def setup(course, kernel_decides=False):
     """A course with the seven assignments, a trivial one, and the submissions to grade."""
+    course.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.SandboxedKernelManager.hide = [{str(ROOT)!r}]\n")
+        if kernel_decides:
+            config.write(KERNEL_DECIDES)
     shutil.copytree(ROOT / "source", course / "source")
     (course / "source" / "trivial").mkdir()
     nbformat.write(trivial_notebook(), course / "source" / "trivial" / "trivial.ipynb")
@@ -97,30 +111,41 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="autograde everything this many times")
     args = parser.parse_args()
+    designs = {"grader decides": False, "kernel decides": True}
     with tempfile.TemporaryDirectory() as tmp:
-        course = Path(tmp)
-        env = {**os.environ, "HOME": str(course), "JUPYTER_CONFIG_DIR": str(course / ".jupyter")}
         seconds = {}
         with quiet():
-            groups = setup(course)
+            courses = {name: Path(tmp) / name.replace(" ", "-") for name in designs}
+            for name, flag in designs.items():
+                groups = setup(courses[name], kernel_decides=flag)
+            env = {**os.environ, "HOME": tmp, "JUPYTER_CONFIG_DIR": str(Path(tmp) / ".jupyter")}
             for _ in range(args.repeat):
                 for members in groups.values():
                     for student, assignment in members:
-                        start = time.perf_counter()
-                        run_nbgrader("autograde", assignment, f"--student={student}", "--force",
-                                     cwd=course, env=env)
-                        seconds.setdefault(student, []).append(time.perf_counter() - start)
+                        for name in designs:
+                            start = time.perf_counter()
+                            run_nbgrader("autograde", assignment, f"--student={student}", "--force",
+                                         cwd=courses[name], env=env)
+                            seconds.setdefault((name, student), []).append(time.perf_counter() - start)
 
-    print(f"nbgrader autograde, seconds per notebook (median of {args.repeat} run(s) each)")
-    base = statistics.median(t for s, _ in groups["trivial notebook"] for t in seconds[s])
+    print(f"nbgrader autograde, seconds per notebook (median of {args.repeat} run(s) each), "
+          "both designs graded in turn")
     for group, members in groups.items():
-        per = [statistics.median(seconds[s]) for s, _ in members]
-        median = statistics.median(per)
-        print(f"  {group:<40} {median:6.2f} s   ({median - base:+.2f} s over the trivial notebook, "
-              f"{len(members)} notebooks, {min(per):.2f}-{max(per):.2f} s)")
-    print("  each sample submission:")
+        medians = {}
+        for name in designs:
+            per = [statistics.median(seconds[(name, s)]) for s, _ in members]
+            medians[name] = statistics.median(per)
+        print(f"  {group:<40} grader decides {medians['grader decides']:5.2f} s, kernel decides "
+              f"{medians['kernel decides']:5.2f} s: ratio {medians['grader decides'] / medians['kernel decides']:.2f}"
+              f"  ({len(members)} notebooks)")
+    total = {name: sum(statistics.median(seconds[(name, s)]) for m in groups.values() for s, _ in m)
+             for name in designs}
+    print(f"  all notebooks: grader decides {total['grader decides']:.1f} s, kernel decides "
+          f"{total['kernel decides']:.1f} s: ratio {total['grader decides'] / total['kernel decides']:.2f}")
+    print("  each sample submission (grader decides / kernel decides):")
     for student, _ in groups["the sample submissions"]:
-        print(f"    {student:<30} {statistics.median(seconds[student]):6.2f} s")
+        print(f"    {student:<30} {statistics.median(seconds[('grader decides', student)]):6.2f} s "
+              f"{statistics.median(seconds[('kernel decides', student)]):6.2f} s")
 
 
 if __name__ == "__main__":

@@ -605,7 +605,7 @@ def _decide_first(facts):
     if threads is not None and first["started"] < threads:
         return False, _with_hint(f"{who} started {first['started']} thread(s); it must start {threads} "
                                  "(one `spawn` per thread, then `join` each handle)", hint)
-    workers = {t: set(ops) for t, ops in first["ops"].items() if t != "0"}
+    workers = {str(t): set(first["ops"].get(str(t), [])) for t in range(1, int(first["started"]) + 1)}
     for op in facts["uses"]:
         if not workers and op not in set(first["ops"].get("0", [])):
             return False, _with_hint(f"{who} never calls `{op}`: the shared value must go through it", hint)

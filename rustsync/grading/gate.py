@@ -3,7 +3,8 @@
 Every cell a student wrote or could change is read as text (parsed, never run) and
 checked against a policy that fits this course: the names of `rustsync` and
 `rustsync.sched`, a few harmless modules (`math`, `itertools`, `functools`,
-`collections`), the ordinary builtins, functions, lambdas, comprehensions, `with`,
+`collections`, `time`, and `stderr` from `sys`), the ordinary builtins, functions,
+lambdas, comprehensions, `with`,
 `try`/`except Exception`, prints. Refused: dunder names and attributes that start with
 `_`; the attributes that lead to frames, code or format strings (`gi_frame`,
 `f_globals`, `format`, ...); builtins that reach the interpreter (`open`, `eval`,
@@ -40,6 +41,8 @@ ALLOWED_MODULES = {
     "itertools": None,
     "functools": {"reduce", "partial", "lru_cache", "cache"},
     "collections": {"Counter", "defaultdict", "deque", "namedtuple", "OrderedDict"},
+    "time": {"sleep", "time", "monotonic", "perf_counter"},
+    "sys": {"stderr", "stdout"},  # print(..., file=stderr); `import sys` itself is refused
 }
 
 FORBIDDEN_BUILTINS = {
@@ -179,14 +182,16 @@ class _Policy(ast.NodeVisitor):
     # imports
     def visit_Import(self, node):
         for alias in node.names:
-            if alias.name in ALLOWED_MODULES and ALLOWED_MODULES[alias.name] is None and "." not in alias.name \
-                    and alias.name != "rustsync":
+            if alias.name in ALLOWED_MODULES and "." not in alias.name and alias.name not in ("rustsync", "sys"):
+                continue
+            if alias.name == "sys":
+                self.refuse(node, "`import sys`: to print to stderr, write `from sys import stderr`")
                 continue
             if alias.name.startswith("rustsync"):
                 self.refuse(node, f"`import {alias.name}`: import the names you need, such as "
                                   "`from rustsync import Mutex`")
             else:
-                others = ", ".join(sorted(m for m in ALLOWED_MODULES if "." not in m and m != "rustsync"))
+                others = ", ".join(sorted(m for m in ALLOWED_MODULES if "." not in m and m not in ("rustsync", "sys")))
                 self.refuse(node, f"`import {alias.name}`: this course's code needs only rustsync (and {others})")
 
     def visit_ImportFrom(self, node):
@@ -284,7 +289,15 @@ def check_cell(source, locked_names=()):
         policy.visit(tree)
     except RecursionError:
         return Verdict(code, [Refusal(1, "it is nested too deeply to read")], dropped)
-    for name in sorted(defined_names(tree) & set(locked_names)):
+    reimported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                  and node.module in ("rustsync", "rustsync.sched") and node.level == 0
+                  for alias in node.names if alias.asname in (None, alias.name)}
+    others = set()
+    for node in ast.walk(tree):  # names bound other than by importing the same name again
+        if isinstance(node, ast.alias) and (node.asname or node.name) not in reimported:
+            others.add((node.asname or node.name).split(".")[0])
+    rebound = defined_names(tree) - (reimported - others - _bound_otherwise(tree))
+    for name in sorted(rebound & set(locked_names)):
         line = next((getattr(n, "lineno", 1) for n in ast.walk(tree)
                      if (isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
                      or (isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
@@ -293,6 +306,19 @@ def check_cell(source, locked_names=()):
                                              "defines: give your own function or value another name")
     refusals = sorted(policy.refusals, key=lambda r: r.line)
     return Verdict(code, refusals, dropped)
+
+
+def _bound_otherwise(tree):
+    """Names the module binds by anything but an import."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Global):
+            names.update(node.names)
+    return names
 
 
 def builtins_for_students():

@@ -275,3 +275,43 @@ def sanitize_preprocessors():
 
     default_list = Autograde.class_traits()["sanitize_preprocessors"].default()
     return [QuietOverwriteCells if p is OverwriteCells else p for p in default_list]
+
+
+# --- the exchange ------------------------------------------------------------------------------------
+
+
+def _collect_class():
+    from nbgrader.exchange.default.collect import ExchangeCollect
+
+    class SafeCollect(ExchangeCollect):
+        """nbgrader's collect, which copies a submission's links as links and then drops them.
+
+        A student can write into the exchange directly; nbgrader's own copy follows links,
+        so a link to the gradebook or to another student's work would be copied, with the
+        grader's rights, into submitted/, and from there into the feedback. Here no link is
+        ever followed, and nothing but plain files and folders reaches submitted/.
+        """
+
+        def do_copy(self, src, dest, log=None):
+            import stat
+
+            from nbgrader.utils import ignore_patterns
+
+            shutil.copytree(src, dest, symlinks=True,
+                            ignore=ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                                   max_file_size=self.coursedir.max_file_size, log=self.log))
+            for folder, dirs, files in os.walk(dest, topdown=True, followlinks=False):
+                for name in list(dirs) + files:
+                    path = os.path.join(folder, name)
+                    mode = os.lstat(path).st_mode
+                    if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                        self.log.warning("Left out of the submission: %s is not a plain file",
+                                         os.path.relpath(path, dest))
+                        os.unlink(path)
+                        if name in dirs:
+                            dirs.remove(name)
+
+    return SafeCollect
+
+
+SafeCollect = _collect_class()

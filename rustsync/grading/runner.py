@@ -27,7 +27,7 @@ from .checks import _undefined, decide
 RETRIES = 3
 
 DEFAULT_LIMITS = {
-    "cell_seconds": 20,  # one student cell, run before the test
+    "cell_seconds": 10,  # one student cell, run before the test
     "test_seconds": 120,  # one test cell: its checks give up much sooner (5 to 10 s a call)
     "part_seconds": 240,  # the whole job; then the worker is killed
     "memory": 2 * 2**30,
@@ -205,6 +205,10 @@ class Runner:
                     continue
                 if message["event"] == "result":
                     del running[grade_id]
+                    for key, error in (message.get("errors") or {}).items():  # later parts skip a cell that hung
+                        if "ran for more than" in str(error) and cells[int(key)].kind == "student":
+                            skip.add(int(key))
+                            cells[int(key)].reason = "it ran past its time when the grader ran it"
                     parts[grade_id] = self._decide(grade_id, message, tries[grade_id], skip, cells)
                 elif message["event"] == "died":
                     del running[grade_id]

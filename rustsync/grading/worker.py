@@ -33,7 +33,7 @@ import rustsync.sched  # noqa: F401
 from rustsync.grading import checks, gate
 
 PROTOCOL = 1
-ALLOWED_IMPORTS = ("rustsync", "math", "itertools", "functools", "collections")
+ALLOWED_IMPORTS = ("rustsync", "math", "itertools", "functools", "collections", "time", "sys")
 
 
 class CellStopped(BaseException):
@@ -44,9 +44,46 @@ def _alarm(signum, frame):
     raise CellStopped("the cell ran past its time")
 
 
+def _snapshot():
+    """What the course's modules and classes hold, to put back whatever a student's cell changed."""
+    state = {}
+    for name, module in list(sys.modules.items()):
+        if name == "rustsync" or name.startswith("rustsync."):
+            state[module] = dict(vars(module))
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and getattr(value, "__module__", "").startswith("rustsync"):
+                    state.setdefault(value, dict(vars(value)))
+    return state
+
+
+def _restore(state):
+    """Put back every attribute of the snapshot a cell changed; True when something was changed."""
+    changed = False
+    for owner, saved in state.items():
+        current = vars(owner)
+        for key in set(current) | set(saved):
+            if key.startswith("_"):
+                continue  # private state changes as the package runs; the gate keeps students off it
+            if current.get(key, _MISSING) is not saved.get(key, _MISSING):
+                changed = True
+                if key in saved:
+                    setattr(owner, key, saved[key])
+                else:
+                    try:
+                        delattr(owner, key)
+                    except (AttributeError, TypeError):
+                        pass
+    return changed
+
+
+_MISSING = object()
+
+
 def _restricted_import(name, globals=None, locals=None, fromlist=(), level=0):
     if level != 0 or not any(name == m or name.startswith(m + ".") for m in ALLOWED_IMPORTS):
         raise ImportError(f"the grader does not import {name!r}")
+    if name == "sys" and (not fromlist or not set(fromlist) <= {"stderr", "stdout"}):
+        raise ImportError("the grader imports only `stderr` and `stdout` from sys")
     return __import__(name, globals, locals, fromlist, level)
 
 
@@ -127,6 +164,7 @@ def _child(job, out):
     import linecache
 
     ns = _namespace()
+    pristine = _snapshot()
     locked = {}
     cells, target = job["cells"], job["test"]
     errors = {}
@@ -184,6 +222,9 @@ def _child(job, out):
             for name, value in locked.items():  # a student cell cannot replace what a locked cell defined
                 if ns.get(name) is not value:
                     ns[name] = value
+            if _restore(pristine):
+                errors[index] = f"{filename} changed the course's package; the grader undid it"
+                pristine = _snapshot()
     result["errors"] = {str(k): v for k, v in errors.items()}
     try:
         _send(out, json.loads(json.dumps(result, default=repr)))
