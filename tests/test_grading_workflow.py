@@ -141,14 +141,16 @@ def graded(tmp_path_factory):
     for assignment in (A02, A03):
         timed(f"collect {assignment}", lambda: nbgrader("collect", assignment, cwd=course, env=env))
 
-    timed("autograde", lambda: nbgrader("autograde", "*", cwd=course, env=env))
+    logs = {}
+    timed("autograde", lambda: logs.update(autograde=nbgrader("autograde", "*", cwd=course, env=env)))
     first = scores(course)
     timed("autograde again", lambda: nbgrader("autograde", "*", "--force", cwd=course, env=env))
     second = scores(course)
     timed("generate_feedback", lambda: nbgrader("generate_feedback", "*", cwd=course, env=env))
     print("\nworkflow timings (s):", {k: round(v, 1) for k, v in timings.items()})
 
-    return {"course": course, "env": env, "scores": second, "first": first, "timings": timings}
+    return {"course": course, "env": env, "scores": second, "first": first, "timings": timings,
+            "log": logs["autograde"]}
 
 
 def feedback(graded, student):
@@ -258,6 +260,16 @@ def test_edited_locked_cells_are_restored_from_the_gradebook_and_graded(graded):
     assert "started 0 thread(s); it must start 3" in feedback(graded, "tampered")
 
 
+def test_only_a_locked_cell_a_student_really_edited_is_reported(graded):
+    # the release strips the hidden tests, so every test cell differs from the gradebook's copy:
+    # that alone is no edit, and nbgrader's own "checksum has changed" warning would flood the log
+    log = graded["log"]
+    assert "Attribute 'checksum'" not in log
+    edited = {(line.split("(student ")[1].rstrip(")"), line.split("locked cell ")[1].split(":")[0])
+              for line in log.splitlines() if "The student edited the locked cell" in line}
+    assert edited == {("tampered", "test_count_with_arc"), ("tampered", "count_broken")}
+
+
 def test_a_deleted_test_cell_is_put_back_and_run(graded):
     # nbgrader_config.py sets OverwriteCells.add_missing_cells: the cell comes back from the
     # gradebook with a note, and runs; the submission's wrong schedule scores 0.
@@ -313,6 +325,18 @@ def test_without_bwrap_autograde_fails_with_the_fix_and_runs_no_student_code(gra
         run_nbgrader("autograde", A03, "--student=correct", "--force", cwd=course, env=env)
     assert "Executing notebook with kernel" not in str(info.value)
     assert scores(course)["correct"] == graded["scores"]["correct"]
+
+
+def test_a_course_whose_package_the_sandbox_cannot_reach_refuses_before_scoring_anyone(graded, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course)
+    package = Path(__import__("rustsync").__file__).parent
+    with open(course / "nbgrader_config.py", "a") as config:  # as if rustsync came from a folder it hides
+        config.write(f"\nc.SandboxedKernelManager.hide = [{str(package)!r}]\n")
+    with pytest.raises(RuntimeError, match=r"(?s)Not grading: the kernel needs .*rustsync.* a folder the sandbox "
+                                           r"hides"):
+        run_nbgrader("autograde", A03, "--force", cwd=course, env=graded["env"])
+    assert scores(course) == graded["scores"]  # nobody was scored 0 by a course that cannot grade
 
 
 def test_a_top_level_cell_that_never_ends_is_stopped_and_the_rest_is_graded(graded, tmp_path):

@@ -234,8 +234,9 @@ class QuietOverwriteCells(OverwriteCells):
                 if cell.source in (released, source_cell.source):
                     cell.source = source_cell.source
                 else:
+                    student = resources.get("nbgrader", {}).get("student", "?")
                     self.log.warning("The student edited the locked cell %s: it is put back as the "
-                                     "instructor wrote it", grade_id)
+                                     "instructor wrote it (student %s)", grade_id, student)
                     cell.source = source_cell.source
         return super().preprocess_cell(cell, resources, cell_index)
 
