@@ -15,6 +15,8 @@ parts that need it and nothing else.
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import json
 import os
 import subprocess
@@ -149,8 +151,93 @@ class WorkerError(RuntimeError):
     """The worker could not be started or stopped talking; the message says why."""
 
 
+class _Zygote:
+    """One running worker process: its pipes, and the text it wrote to stderr."""
+
+    def __init__(self, command, env):
+        try:
+            self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=env, close_fds=True)
+        except OSError as err:
+            raise WorkerError(f"the grader's worker could not start ({err}): {' '.join(command[:3])} ...") \
+                from None
+        line = self.proc.stdout.readline()
+        try:
+            hello = json.loads(line)
+        except ValueError:
+            hello = {}
+        if hello.get("event") != "ready":
+            self.proc.kill()
+            err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise WorkerError("the grader's worker did not start: " + (" / ".join(err) or line.decode()[:200]))
+        self.stderr = []
+        threading.Thread(target=lambda: self.stderr.append(self.proc.stderr.read()), daemon=True).start()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send(self, message):
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def receive(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise WorkerError("the grader's worker stopped: " + b"".join(self.stderr).decode(errors="replace")[-500:])
+        return json.loads(line)
+
+    def close(self):
+        try:
+            self.send({"op": "exit"})
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_zygotes = {}  # (command, env) -> a zygote kept for the next notebook graded by this process
+_zygote_lock = threading.Lock()
+_jobs = itertools.count()
+
+
+def _zygote(command, env):
+    """A running zygote for this command: the one started for an earlier notebook, or a new one.
+
+    The zygote never runs student code (each job runs in a child it forks), so one zygote
+    serves every notebook an autograde run grades, and its start-up is paid once.
+    """
+    key = (tuple(command), tuple(sorted((env or {}).items())))
+    with _zygote_lock:
+        zygote = _zygotes.get(key)
+        if zygote is not None and zygote.alive():
+            return zygote
+        while len(_zygotes) >= 4:  # an old course's sandbox, from tests that grade many courses
+            _zygotes.pop(next(iter(_zygotes))).close()
+        zygote = _zygotes[key] = _Zygote(command, env)
+        return zygote
+
+
+def _discard(zygote):
+    with _zygote_lock:
+        for key, value in list(_zygotes.items()):
+            if value is zygote:
+                del _zygotes[key]
+    zygote.close()
+
+
+@atexit.register
+def _close_all():
+    for zygote in list(_zygotes.values()):
+        zygote.close()
+    _zygotes.clear()
+
+
 class Runner:
-    """Runs jobs in one worker process (a zygote that forks a child per job) and decides them."""
+    """Runs jobs in a worker process (a zygote that forks a child per job) and decides them."""
 
     def __init__(self, command, *, limits=None, parallel=None, env=None, log=None):
         self.command = list(command)
@@ -159,48 +246,24 @@ class Runner:
         self.env = env
         self.log = log
 
-    def _start(self):
-        try:
-            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=self.env, close_fds=True)
-        except OSError as err:
-            raise WorkerError(f"the grader's worker could not start ({err}): {' '.join(self.command[:3])} ...") \
-                from None
-        line = proc.stdout.readline()
-        try:
-            hello = json.loads(line)
-        except ValueError:
-            hello = {}
-        if hello.get("event") != "ready":
-            proc.kill()
-            err = proc.stderr.read().decode(errors="replace").strip().splitlines()[-5:]
-            raise WorkerError("the grader's worker did not start: " + (" / ".join(err) or line.decode()[:200]))
-        return proc
-
     def run(self, cells, tests):
         """{grade_id: Part} for every test of `tests` ({grade_id: index of its cell in `cells`})."""
-        proc = self._start()
-        stderr = []
-        threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True).start()
+        zygote = _zygote(self.command, self.env)
         skip = set()
         pending = list(tests.items())
-        running, tries, parts = {}, {}, {}
+        running, tries, parts, ids = {}, {}, {}, {}
         try:
             while pending or running:
                 while pending and len(running) < self.parallel:
                     grade_id, index = pending.pop(0)
                     tries[grade_id] = tries.get(grade_id, 0) + 1
-                    job = {"op": "run", "id": grade_id, "test": index, "limits": self.limits,
-                           "cells": [c.job() for c in cells], "skip": sorted(skip)}
-                    proc.stdin.write((json.dumps(job) + "\n").encode())
-                    proc.stdin.flush()
+                    job_id = f"{next(_jobs)}:{grade_id}"
+                    ids[job_id] = grade_id
+                    zygote.send({"op": "run", "id": job_id, "test": index, "limits": self.limits,
+                                 "cells": [c.job() for c in cells], "skip": sorted(skip)})
                     running[grade_id] = index
-                line = proc.stdout.readline()
-                if not line:
-                    raise WorkerError("the grader's worker stopped: "
-                                      + b"".join(stderr).decode(errors="replace")[-500:])
-                message = json.loads(line)
-                grade_id = message.get("id")
+                message = zygote.receive()
+                grade_id = ids.get(message.get("id"))
                 if grade_id not in running:
                     continue
                 if message["event"] == "result":
@@ -227,18 +290,9 @@ class Runner:
                     where = "this test" if last == tests[grade_id] or last is None else cells[last].name
                     parts[grade_id] = Part(grade_id, False, f"the grader stopped: {where} {what}", "died",
                                            tries[grade_id], sorted(cells[i].name for i in skip))
-        finally:
-            try:
-                proc.stdin.write(b'{"op": "exit"}\n')
-                proc.stdin.flush()
-                proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        except BaseException:
+            _discard(zygote)  # its children may still run: start the next notebook afresh
+            raise
         return parts
 
     def _decide(self, grade_id, message, tries, skip, cells):
