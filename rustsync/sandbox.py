@@ -264,11 +264,16 @@ def worker_command(config=None, *, hide=(), keep=(), bwrap="bwrap", sandboxed=No
                          env=clean_env(), tmp_size=TMP_SIZE, readonly_workdir=True, chdir="/tmp")
 
 
+# notebooks (nbgrader's copy holds the hidden tests) and anything Python would import or run
+_NOT_COPIED = (".ipynb", ".py", ".pyc", ".pyo", ".pth", ".so", ".pyd")
+
+
 def scratch_copy(source, target, *, max_files=200, max_bytes=16 * 2**20):
     """Copy the submission's plain files (no notebooks, no links, nothing large) from `source` into `target`.
 
     The kernel runs there, not in nbgrader's own folder: nothing it writes or links can
-    reach what nbgrader later reads or writes. Returns the relative paths left out.
+    reach what nbgrader later reads or writes. No Python file is copied, so none can stand
+    in for a module the kernel imports. Returns the relative paths left out.
     """
     left_out = []
     copied = 0
@@ -290,7 +295,7 @@ def scratch_copy(source, target, *, max_files=200, max_bytes=16 * 2**20):
                 continue
             import stat
 
-            if (not stat.S_ISREG(info.st_mode) or name.endswith(".ipynb") or info.st_size > max_bytes
+            if (not stat.S_ISREG(info.st_mode) or name.endswith(_NOT_COPIED) or info.st_size > max_bytes
                     or copied >= max_files):
                 left_out.append(rel)
                 continue
@@ -350,6 +355,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         # a cell that swallows KeyboardInterrupt must still stop when the grader interrupts it
         cmd = super().format_kernel_cmd(extra_arguments) + [STOP_CELLS_ON_INTERRUPT]
+        if len(cmd) > 2 and cmd[1] == "-m":  # -P: the working folder does not come first on sys.path
+            cmd = [cmd[0], "-P", *cmd[1:]]
         if self._sandbox_dir is None:
             return cmd
         launch = self._launch_args or {}

@@ -91,6 +91,9 @@ def test_the_scratch_copy_holds_only_the_submissions_plain_files(tmp_path):
     (source / "data").mkdir(parents=True)
     (source / "a03.ipynb").write_text("{}")  # the notebook, hidden tests restored by nbgrader
     (source / "notes.txt").write_text("mine")
+    (source / "rustsync").mkdir()
+    (source / "rustsync" / "__init__.py").write_text("print('a package of my own')")
+    (source / "ipykernel_launcher.py").write_text("print('a kernel of my own')")
     (source / "data" / "input.csv").write_text("1,2")
     (source / "big.bin").write_bytes(b"\0" * (2 * 2**20))
     os.symlink("/etc/passwd", source / "passwd.txt")
@@ -99,5 +102,6 @@ def test_the_scratch_copy_holds_only_the_submissions_plain_files(tmp_path):
     left_out = sandbox.scratch_copy(source, target, max_bytes=2**20)
     copied = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert copied == ["data/input.csv", "notes.txt"]
-    assert sorted(left_out) == ["a03.ipynb", "big.bin", "passwd.txt", "pipe", "up"]
+    assert sorted(left_out) == ["a03.ipynb", "big.bin", "ipykernel_launcher.py", "passwd.txt", "pipe",
+                                "rustsync/__init__.py", "up"]
     assert not any(p.is_symlink() for p in target.rglob("*"))

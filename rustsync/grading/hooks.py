@@ -68,13 +68,24 @@ class TrustedExecute(sandbox.SandboxedExecute):
     parallel = Integer(0, config=True, help="Parts decided at once (0: the number of cores, at most 4).")
     show = Bool(True, config=True, help="Also run the student's kernel, so the feedback shows its outputs.")
 
-    _refusal = None  # a reason this course cannot grade, found once per process
+    _refusals = {}  # {a course's setting: why it cannot grade}, found once per process and course
+
+    def _course_key(self):
+        from nbgrader.coursedir import CourseDirectory
+
+        manager = self.config.get("SandboxedKernelManager", {})
+        return (os.path.realpath(CourseDirectory(config=self.config).root), repr(manager.get("hide")),
+                repr(manager.get("keep")))
+
+    def _refuse(self, message):
+        TrustedExecute._refusals[self._course_key()] = message
 
     def preprocess(self, nb, resources):
         if not self.enabled:
             return nb, resources
-        if TrustedExecute._refusal:
-            raise NbGraderException(TrustedExecute._refusal)
+        refusal = TrustedExecute._refusals.get(self._course_key())
+        if refusal:
+            raise NbGraderException(refusal)
         instructor = self._instructor(resources)
         cells, tests, refused = runner.program(nb, instructor)
         decided, failure = {}, []
@@ -104,7 +115,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
                        "`python -c \"import rustsync\"` works for the grading user, and that bwrap works "
                        f"(`{sandbox.INSTALL}`)")
             if isinstance(failure[0], runner.WorkerError) and "did not start" in str(failure[0]):
-                TrustedExecute._refusal = message
+                self._refuse(message)
             self.log.error(message)
             raise NbGraderException(message)
         self._write_decisions(nb, decided, refused, cells)
@@ -122,7 +133,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
         if not os.path.isfile(path):
             message = (f"the instructor's notebook {path} is missing: the grader takes the locked cells and the "
                        "hidden tests from there. Grade from the course's folder, where source/ is")
-            TrustedExecute._refusal = message
+            self._refuse(message)
             self.log.error(message)
             raise NbGraderException(message)
         return nbformat.read(path, as_version=4)
@@ -136,8 +147,8 @@ class TrustedExecute(sandbox.SandboxedExecute):
         try:
             return sandbox.worker_command(self.config, hide=hide, keep=keep, bwrap=bwrap)
         except sandbox.SandboxError as err:
-            TrustedExecute._refusal = f"Not grading: {err}"
-            raise NbGraderException(TrustedExecute._refusal) from None
+            self._refuse(f"Not grading: {err}")
+            raise NbGraderException(f"Not grading: {err}") from None
 
     def _show(self, nb, resources, refused):
         """Run the student's kernel on the notebook without hidden tests; never let it decide anything."""
