@@ -61,6 +61,40 @@ def without_hidden_tests(source, config=None):
     return cell.source
 
 
+MAX_TEXT = 20_000  # characters of one output the graded notebook keeps (nbgrader's LimitOutput counts lines)
+MAX_OUTPUTS = 50  # outputs of one cell
+
+
+def _cap(text):
+    if len(text) <= MAX_TEXT:
+        return text
+    return (text[: MAX_TEXT // 2] + f"\n... [{len(text) - MAX_TEXT // 2 - 2000:,} characters left out by the grader] "
+            "...\n" + text[-2000:])
+
+
+def _cap_outputs(nb):
+    """Keep what the kernel printed to a size a feedback page can show."""
+    for cell in nb.cells:
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        if len(outputs) > MAX_OUTPUTS:
+            left = len(outputs) - MAX_OUTPUTS
+            cell.outputs = outputs[:MAX_OUTPUTS] + [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"... [{left} more outputs left out by the grader]\n")]
+        for output in cell.outputs:
+            if "text" in output:
+                text = output["text"] if isinstance(output["text"], str) else "".join(output["text"])
+                output["text"] = _cap(text)
+            for kind, value in list(output.get("data", {}).items()):
+                text = value if isinstance(value, str) else "".join(value)
+                if len(text) > 10 * MAX_TEXT:
+                    output["data"] = {"text/plain": f"[an output of {len(text):,} characters left out by the grader]"}
+                    break
+                if kind == "text/plain":
+                    output["data"][kind] = _cap(text)
+
+
 class TrustedExecute(sandbox.SandboxedExecute):
     """nbgrader's `Execute`, with every score decided by the grader's sandboxed workers (see the module)."""
 
@@ -184,6 +218,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
             shutil.rmtree(scratch, ignore_errors=True)
             for index, source in saved.items():
                 nb.cells[index].source = source
+            _cap_outputs(nb)
 
     @staticmethod
     def _note_stopped(nb, err):
