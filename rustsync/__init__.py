@@ -2,8 +2,8 @@
 
 The names and behaviour follow Rust's `std::sync` and `std::thread` closely enough
 that each listing of the Rust Book's section 16.3 has a Python analogue that reads
-line for line, with rustc-style errors (E0382, E0277) where Rust would refuse to
-compile. `rustsync.sched` runs the same code under a deterministic scheduler.
+line for line, with rustc-style errors (E0382, E0277, E0596, E0507) where Rust would
+refuse to compile. `rustsync.sched` runs the same code under a deterministic scheduler.
 """
 
 from . import _ipython
@@ -11,9 +11,12 @@ from .atomic import AtomicUsize, Ordering
 from .errors import (
     BorrowError,
     BorrowMutError,
+    CannotBorrowMut,
+    CannotMoveOut,
     CompileError,
     DeadlockError,
     GuardDropped,
+    InvalidOrdering,
     JoinTimeout,
     NotSend,
     PoisonError,
@@ -34,9 +37,12 @@ __all__ = [
     "AtomicUsize",
     "BorrowError",
     "BorrowMutError",
+    "CannotBorrowMut",
+    "CannotMoveOut",
     "CompileError",
     "DeadlockError",
     "GuardDropped",
+    "InvalidOrdering",
     "JoinHandle",
     "JoinTimeout",
     "Mutex",

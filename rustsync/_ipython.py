@@ -30,7 +30,11 @@ _HIDDEN = _INTERNAL | {"grading"}  # other AssertionErrors have no frames here: 
 
 def _internal(frame):
     path = frame.f_code.co_filename
-    return os.path.dirname(path) == _PACKAGE and os.path.splitext(os.path.basename(path))[0] in _HIDDEN
+    folder = os.path.dirname(path)
+    if folder == _PACKAGE:
+        return os.path.splitext(os.path.basename(path))[0] in _HIDDEN
+    # a sub-package (rustsync/sched/, rustsync/grading/) counts as its name
+    return os.path.dirname(folder) == _PACKAGE and os.path.basename(folder) in _HIDDEN
 
 
 def strip_package_frames(tb):

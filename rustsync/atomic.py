@@ -1,4 +1,19 @@
-"""`AtomicUsize`: an integer whose read-modify-write operations are single, indivisible steps."""
+"""`AtomicUsize`: an integer whose read-modify-write operations are single, indivisible steps.
+
+Rust's `AtomicUsize::fetch_add` is one machine instruction (on x86-64, `lock xadd`): no
+lock, no waiting, a few nanoseconds. Python offers no such instruction, so this
+stand-in makes each read-modify-write indivisible by holding a `threading.Lock` for
+exactly that step. That is needed with the GIL (a thread switch could fall between the
+read and the write) and without it (free-threaded builds run threads truly at once).
+It is a lock in disguise: in Python it costs more than a bare `threading.Lock`, and what
+it teaches is the interface and the one-step guarantee, not Rust's speed. A `load` is a
+single read and takes no lock. Under `rustsync.sched` each operation is one step.
+
+`Ordering` arguments are accepted and checked as rustc checks them (a load cannot be
+`Release`, a store cannot be `Acquire`), then ignored: every operation here behaves as
+`SeqCst`, which the lock gives for free. Values wrap around at 2**64, as a 64-bit
+`usize` does.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +21,16 @@ import enum
 import threading
 
 from . import _sim
+from .diagnostics import Diagnostic, Label, call_position, node_span, source_tree, user_frame
+from .errors import InvalidOrdering
 from .ownership import Owned
+
+_sim_local = _sim._local
+USIZE_MAX = 2**64 - 1
 
 
 class Ordering(enum.Enum):
-    """Rust's memory orderings; accepted for fidelity, all behave as `SeqCst` here."""
+    """Rust's memory orderings: checked as rustc checks them, then ignored (all behave as `SeqCst`)."""
 
     Relaxed = "Relaxed"
     Release = "Release"
@@ -19,21 +39,28 @@ class Ordering(enum.Enum):
     SeqCst = "SeqCst"
 
 
+SeqCst = Ordering.SeqCst
+_NO_RELEASE = (Ordering.Release, Ordering.AcqRel)
+_NO_ACQUIRE = (Ordering.Acquire, Ordering.AcqRel)
+
+
 class AtomicUsize(Owned):
     """A counter that needs no mutex: `fetch_add` reads and writes in one step."""
 
     def __init__(self, value=0, *, name=None):
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"AtomicUsize holds a non-negative int, got {value!r}")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= USIZE_MAX:
+            raise ValueError(f"AtomicUsize holds an int from 0 to 2**64 - 1, got {value!r}")
         self._value = value
         self._lock = threading.Lock()
         self.name = name or "atomic"
 
-    def _step(self, op, change):
+    def _update(self, op, change, ordering):
         __tracebackhide__ = True
         if self._move is not None:
             self._use()
-        sim = _sim.current()
+        if ordering is not SeqCst and type(ordering) is not Ordering:
+            _not_an_ordering(ordering)
+        sim = _sim_local.__dict__.get("thread")
         if sim is not None:
             sim.point(op, self)
             old = self._value
@@ -43,40 +70,117 @@ class AtomicUsize(Owned):
         with self._lock:
             old = self._value
             self._value = change(old)
-            return old
+        return old
 
-    def fetch_add(self, n=1, ordering=Ordering.SeqCst):
-        """Add `n` and return the value before."""
-        return self._step("fetch_add", lambda v: v + n)
+    def fetch_add(self, n=1, ordering=SeqCst):
+        """Add `n` and return the value before (wrapping at 2**64, as Rust's does)."""
+        __tracebackhide__ = True
+        if self._move is not None:
+            self._use()
+        if ordering is not SeqCst and type(ordering) is not Ordering:
+            _not_an_ordering(ordering)
+        if _sim_local.__dict__.get("thread") is not None:
+            return self._update("fetch_add", lambda v: (v + n) & USIZE_MAX, ordering)
+        with self._lock:  # the fast path: no helper calls
+            old = self._value
+            self._value = (old + n) & USIZE_MAX
+        return old
 
-    def fetch_sub(self, n=1, ordering=Ordering.SeqCst):
-        """Subtract `n` and return the value before (ValueError below zero, where Rust would wrap)."""
-        def sub(v):
-            if v - n < 0:
-                raise ValueError(f"AtomicUsize would go below zero ({v} - {n})")
-            return v - n
-        return self._step("fetch_sub", sub)
+    def fetch_sub(self, n=1, ordering=SeqCst):
+        """Subtract `n` and return the value before (wrapping below zero, as Rust's does)."""
+        __tracebackhide__ = True
+        return self._update("fetch_sub", lambda v: (v - n) & USIZE_MAX, ordering)
 
-    def load(self, ordering=Ordering.SeqCst):
-        return self._step("load", lambda v: v)
+    def load(self, ordering=SeqCst):
+        """The value now. (`Release` and `AcqRel` are refused, as rustc refuses them for a load.)"""
+        __tracebackhide__ = True
+        if self._move is not None:
+            self._use()
+        if ordering is not SeqCst:
+            _check(ordering, _NO_RELEASE, "atomic loads cannot have `Release` or `AcqRel` ordering", "",
+                   "consider using ordering modes `Acquire`, `SeqCst` or `Relaxed`")
+        sim = _sim_local.__dict__.get("thread")
+        if sim is not None:
+            sim.point("load", self)
+            value = self._value
+            sim.done(value)
+            return value
+        return self._value  # one read of one attribute: indivisible on every build
 
-    def store(self, value, ordering=Ordering.SeqCst):
-        self._step("store", lambda v: value)
+    def store(self, value, ordering=SeqCst):
+        """Replace the value. (`Acquire` and `AcqRel` are refused, as rustc refuses them for a store.)"""
+        __tracebackhide__ = True
+        if ordering is not SeqCst:
+            _check(ordering, _NO_ACQUIRE, "atomic stores cannot have `Acquire` or `AcqRel` ordering", "",
+                   "consider using ordering modes `Release`, `SeqCst` or `Relaxed`")
+        self._update("store", lambda v: value & USIZE_MAX, ordering)
 
-    def swap(self, value, ordering=Ordering.SeqCst):
-        return self._step("swap", lambda v: value)
+    def swap(self, value, ordering=SeqCst):
+        """Replace the value and return the one before."""
+        __tracebackhide__ = True
+        return self._update("swap", lambda v: value & USIZE_MAX, ordering)
 
-    def compare_exchange(self, current, new, success=Ordering.SeqCst, failure=Ordering.SeqCst):
-        """Store `new` if the value is `current`; return the value seen (equal to `current` on success)."""
-        return self._step("compare_exchange", lambda v: new if v == current else v)
+    def compare_exchange(self, current, new, success=SeqCst, failure=SeqCst):
+        """Store `new` if the value is `current`; return the value seen (equal to `current` on success).
+
+        Rust returns `Ok(seen)` or `Err(seen)`; compare the result with `current` to tell them apart.
+        """
+        __tracebackhide__ = True
+        if failure is not SeqCst:
+            _check(failure, _NO_RELEASE,
+                   "`compare_exchange`'s failure ordering may not be `Release` or `AcqRel`, since a failed "
+                   "`compare_exchange` does not result in a write", "invalid failure ordering",
+                   "consider using `Acquire` or `Relaxed` failure ordering instead", argument=3)
+        return self._update("compare_exchange", lambda v: new & USIZE_MAX if v == current else v, success)
 
     def into_inner(self):
+        """Consume the atomic and return its value."""
+        __tracebackhide__ = True
         self._use()
         self._moved_by_method("into_inner")
         return self._value
 
     def __repr__(self):
-        return str(self._value)
+        return str(self._value)  # Rust's Debug prints the number alone
 
     def _rust_type(self):
         return "AtomicUsize"
+
+
+def _not_an_ordering(ordering):
+    __tracebackhide__ = True
+    raise TypeError(f"expected an `Ordering` (such as `Ordering.SeqCst`), found {ordering!r}")
+
+
+def _check(ordering, refused, message, label, help_text, argument=None):
+    """rustc's `invalid_atomic_ordering` check, which stops the program from compiling."""
+    __tracebackhide__ = True
+    if type(ordering) is not Ordering:
+        _not_an_ordering(ordering)
+    if ordering not in refused:
+        return
+    span = _argument_span(user_frame(2), argument)
+    labels = [Label(span, label, primary=True)] if span is not None else []
+    raise InvalidOrdering(Diagnostic("", message, labels, helps=[help_text],
+                                     footnotes=["`#[deny(invalid_atomic_ordering)]` on by default"]))
+
+
+def _argument_span(frame, index):
+    """The span of the ordering argument in the call the frame is making (the last one, or `index`)."""
+    if frame is None:
+        return None
+    filename = frame.f_code.co_filename
+    line, _, col, _ = call_position(frame)
+    tree = source_tree(filename)
+    if tree is None:
+        return None
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col:
+            args = list(node.args) + [k.value for k in node.keywords]
+            if not args:
+                return None
+            arg = args[index] if index is not None and index < len(node.args) else args[-1]
+            return node_span(filename, arg)
+    return None

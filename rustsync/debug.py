@@ -11,19 +11,37 @@ def rust_debug(value):
         return "None"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
+        return "[" + ", ".join(rust_debug(v) for v in value) + "]"
+    if isinstance(value, tuple):
         inner = ", ".join(rust_debug(v) for v in value)
-        return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(rust_debug(v) for v in value) + "}"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{rust_debug(k)}: {rust_debug(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 
 def type_name(value):
-    """The Rust-like type of a value: `Mutex<int>`, `Arc<Mutex<int>>`, `Rc<...>`."""
+    """The Rust-like type of a value, written the Python way: `Mutex<int>`, `Arc<Mutex<list[int]>>`.
+
+    A list, set or dict whose items share one type names it (`list[int]`, `dict[str, int]`),
+    as Rust's `Vec<i32>` and `HashMap<&str, i32>` do; otherwise the bare class name.
+    """
     describe = getattr(type(value), "_rust_type", None)
     if describe is not None:
         return describe(value)
     if isinstance(value, bool):
         return "bool"
+    if type(value) in (list, set, frozenset, tuple) and value and len(value) <= 100:
+        names = {type_name(v) for v in value}
+        if type(value) is tuple:
+            return "tuple[" + ", ".join(type_name(v) for v in value) + "]" if len(value) <= 8 else "tuple"
+        if len(names) == 1:
+            return f"{type(value).__name__}[{names.pop()}]"
+    if type(value) is dict and value and len(value) <= 100:
+        keys, values = {type_name(k) for k in value}, {type_name(v) for v in value.values()}
+        if len(keys) == 1 and len(values) == 1:
+            return f"dict[{keys.pop()}, {values.pop()}]"
     return type(value).__name__

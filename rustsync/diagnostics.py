@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import linecache
 import os
+import sys
 from dataclasses import dataclass, field
 
 
@@ -45,27 +47,40 @@ class Note:
 
 
 @dataclass
+class Suggestion:
+    """A `help:` that shows the fixed code, as rustc does: `rows` are (line number, new text), marked `~`."""
+
+    text: str
+    rows: list = field(default_factory=list)
+
+
+@dataclass
 class Diagnostic:
-    code: str
+    code: str  # "" for an error without a code, as rustc's lints print it (`error: ...`)
     message: str
     labels: list
     helps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    suggestions: list = field(default_factory=list)
+    footnotes: list = field(default_factory=list)  # `= note:` lines
 
     def render(self):
-        out = [f"error[{self.code}]: {self.message}"]
+        head = f"error[{self.code}]" if self.code else "error"
+        out = [f"{head}: {self.message}"]
         labels = [lab for lab in self.labels if lab is not None]
-        width = _gutter_width(labels + [lab for n in self.notes for lab in n.labels])
+        width = _gutter_width(labels + [lab for n in self.notes for lab in n.labels],
+                              [row[0] for s in self.suggestions for row in s.rows])
+        bar = " " * (width + 1) + "|"
         primary = next((lab for lab in labels if lab.primary), labels[0] if labels else None)
         if primary is not None:
             out.append(" " * width + "--> " + location(primary.span))
             out.extend(_snippet(labels, width))
+            if self.helps or self.footnotes or self.notes or self.suggestions:
+                out.append(bar)
         for help_text in self.helps:
-            out.append(" " * (width + 1) + "|")
             out.append(" " * (width + 1) + "= help: " + help_text)
-            break
-        for help_text in self.helps[1:]:
-            out.append(" " * (width + 1) + "= help: " + help_text)
+        for note_text in self.footnotes:
+            out.append(" " * (width + 1) + "= note: " + note_text)
         for note in self.notes:
             out.append("note: " + note.text)
             if note.labels:
@@ -73,16 +88,22 @@ class Diagnostic:
                 out.extend(_snippet(note.labels, width))
             elif note.location:
                 out.append(" " * width + "--> " + note.location)
+        for suggestion in self.suggestions:
+            out.append("help: " + suggestion.text)
+            out.append(bar)
+            out.extend(f"{line:>{width}} ~ {text}".rstrip() for line, text in suggestion.rows)
+            out.append(bar)
         out.append("")
-        out.append(f"For more information about this error, try `rustc --explain {self.code}`.")
+        if self.code:
+            out.append(f"For more information about this error, try `rustc --explain {self.code}`.")
         return "\n".join(out)
 
     def __str__(self):
         return self.render()
 
 
-def _gutter_width(labels):
-    return max([len(str(lab.span.line)) for lab in labels] or [1])
+def _gutter_width(labels, lines=()):
+    return max([len(str(lab.span.line)) for lab in labels] + [len(str(n)) for n in lines] or [1])
 
 
 def _snippet(labels, width):
@@ -169,12 +190,7 @@ def _connectors(cols):
 
 def display_name(filename):
     """`Cell In[3]` for a notebook cell, a path relative to the working folder otherwise."""
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        shell = None
+    shell = notebook_shell()
     if shell is not None:
         count = getattr(shell.compile, "_filename_map", {}).get(filename)
         if count is not None:
@@ -187,6 +203,12 @@ def display_name(filename):
     except ValueError:
         return filename
     return filename if rel.startswith("..") else rel
+
+
+def notebook_shell():
+    """The running IPython shell, or None; never imports IPython (0.4 s) when no shell runs."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
 
 
 def location(span):
@@ -218,15 +240,20 @@ def _parse(text):
 
 def call_position(frame):
     """(line, end_line, col, end_col) of the call a frame is executing."""
-    code = frame.f_code
-    index = frame.f_lasti // 2
-    for i, pos in enumerate(code.co_positions()):
-        if i == index:
-            line, end_line, col, end_col = pos
-            if line is None:
-                break
-            return line, end_line, col or 0, end_col or 0
-    return frame.f_lineno, frame.f_lineno, 0, len(source_line(code.co_filename, frame.f_lineno))
+    found = _position(frame.f_code, frame.f_lasti)
+    if found is not None:
+        return found
+    line = frame.f_lineno
+    return line, line, 0, len(source_line(frame.f_code.co_filename, line))
+
+
+@functools.lru_cache(maxsize=4096)
+def _position(code, lasti):
+    pos = next(itertools.islice(code.co_positions(), lasti // 2, None), None)
+    if pos is None or pos[0] is None:
+        return None
+    line, end_line, col, end_col = pos
+    return line, end_line, col or 0, end_col or 0
 
 
 def node_span(filename, node, end=None):
@@ -257,14 +284,19 @@ _INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "refce
 
 def user_frame(depth=1):
     """The first frame outside the package's core modules, `depth` levels above the caller."""
-    import sys
-
     frame = sys._getframe(depth + 1)
-    package = os.path.dirname(os.path.abspath(__file__))
     first = frame
     while frame is not None:
-        path = frame.f_code.co_filename
-        if os.path.dirname(path) != package or os.path.splitext(os.path.basename(path))[0] not in _INTERNAL:
+        if not _core_module(frame.f_code.co_filename):
             return frame
         frame = frame.f_back
     return first
+
+
+@functools.lru_cache(maxsize=512)
+def _core_module(path):
+    package = os.path.dirname(os.path.abspath(__file__))
+    folder = os.path.dirname(path)
+    if folder == os.path.join(package, "sched"):  # the scheduler, a package of its own
+        return True
+    return folder == package and os.path.splitext(os.path.basename(path))[0] in _INTERNAL

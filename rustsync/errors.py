@@ -27,26 +27,89 @@ class NotSend(CompileError):
     code = "E0277"
 
 
+class CannotBorrowMut(CompileError):
+    """E0596: a method that needs `&mut self` (`get_mut`) called through an `Arc` or an `Rc`."""
+
+    code = "E0596"
+
+
+class CannotMoveOut(CompileError):
+    """E0507: a method that takes `self` (`into_inner`) called through an `Arc` or an `Rc`."""
+
+    code = "E0507"
+
+
+class InvalidOrdering(CompileError):
+    """rustc's `invalid_atomic_ordering` error: a load with `Release`, a store with `Acquire`..."""
+
+    code = ""
+
+
+POISONED = "poisoned lock: another task failed inside"
+
+
 class PoisonError(Exception):
     """A thread panicked (raised) while it held the lock; the data may be half-updated.
 
-    The data is still reachable: `err.into_inner()` returns what the failed call would
-    have returned (a guard for `lock()`, the value for `Mutex.into_inner()`).
+    As Rust's `PoisonError<MutexGuard>`, the error *holds the guard*: the lock stays taken
+    until the guard is released. `err.into_inner()` hands that guard over (it does not lock
+    again); an error that is caught and thrown away releases its guard, as Rust drops it.
+    For `Mutex.into_inner()` and `get_mut()` the error holds the data instead.
+    The message is Rust's `Display`, `poisoned lock: another task failed inside`; a note says
+    which mutex, and how to recover.
     """
 
-    def __init__(self, message, recover):
-        super().__init__(message)
-        self._recover = recover
+    def __init__(self, detail="", inner=None):
+        super().__init__(POISONED)  # exactly Rust's Display; what happened, and the way out, is a note
+        if detail:
+            self.add_note(detail)
+        self._inner = inner
+        self._taken = False
 
     def into_inner(self):
-        return self._recover()
+        """The guard (or the data) the failed call would have returned; once, as it consumes the error."""
+        if self._taken:
+            raise RuntimeError("`into_inner()` consumes the PoisonError: it was already called on this one")
+        self._taken = True
+        return self._inner
 
     def get_ref(self):
-        return self._recover()
+        """The guard (or the data), leaving it in the error."""
+        return self._inner
+
+    def get_mut(self):
+        return self._inner
+
+    def _drop_now(self):
+        """`drop(err)`: release a guard that was never taken out of the error."""
+        inner = self._inner
+        if not self._taken and hasattr(inner, "_drop_now"):
+            self._taken = True
+            inner._drop_now()
+
+    def __del__(self):
+        try:
+            self._drop_now()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+    def __repr__(self):
+        return "PoisonError { .. }"
+
+
+WOULD_BLOCK = "try_lock failed because the operation would block"
 
 
 class WouldBlock(Exception):
-    """`try_lock()` found the mutex held by another thread (Rust's `TryLockError::WouldBlock`)."""
+    """`try_lock()` found the mutex held by another thread (Rust's `TryLockError::WouldBlock`).
+
+    The message is Rust's `Display`; who holds the lock is a note.
+    """
+
+    def __init__(self, detail=""):
+        super().__init__(WOULD_BLOCK)
+        if detail:
+            self.add_note(detail)
 
 
 class DeadlockError(RuntimeError):

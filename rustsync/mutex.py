@@ -1,15 +1,17 @@
 """`Mutex<T>`: data reachable only through a lock, released when the guard's block ends.
 
 `lock()` returns a `MutexGuard`, or raises `PoisonError` when an earlier holder
-raised while holding it (Rust's `Err` from `lock()`); the error's `into_inner()`
-still gives a guard. Use the guard in a `with` block: the block is the guard's
-scope, and the lock is released when it ends, also when it ends with an exception.
+raised while holding it (Rust's `Err` from `lock()`). The error holds the guard, as
+Rust's does: the lock is taken until that guard is released, and `err.into_inner()`
+hands it over without locking again. Use the guard in a `with` block: the block is
+the guard's scope, and the lock is released when it ends, also on an exception.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from threading import get_ident
 
 from . import _sim
@@ -19,21 +21,57 @@ from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, W
 from .ownership import Owned, not_send
 
 _held = threading.local()
+# `_sim_local.__dict__.get("thread")`, not `getattr(_sim_local, "thread", None)`: on a thread that never
+# ran under the scheduler the attribute is missing, and a missing attribute costs an exception (~1 us)
 _sim_local = _sim._local
 
 
 def held_guards():
-    """The guards the running real thread holds, oldest first."""
-    try:
-        return _held.guards
-    except AttributeError:
+    """Weak references to the guards the running real thread holds, oldest first.
+
+    Weak, so that a guard nobody keeps (`counter.lock().value`) is dropped at once and
+    releases its lock, as Rust drops a temporary guard at the end of its statement.
+    """
+    guards = _held.__dict__.get("guards")
+    if guards is None:
         guards = _held.guards = []
-        return guards
+        _held.end = _ThreadEnd(guards)
+    return guards
 
 
-def _site(depth=2):
-    frame = sys._getframe(depth)
-    return frame.f_code.co_filename, frame.f_lineno
+class _ThreadEnd:
+    """Lives in a thread's locals: when the thread ends, it releases the guards the thread still holds.
+
+    A Rust thread cannot end with a guard alive (unwinding drops it). A Python one can, when
+    a guard was kept elsewhere: in a `PoisonError` that another thread caught, say.
+    """
+
+    __slots__ = ("guards",)
+
+    def __init__(self, guards):
+        self.guards = guards
+
+    def __del__(self):
+        try:
+            for ref in reversed(list(self.guards)):
+                guard = ref()
+                if guard is not None and guard._live:
+                    guard._release(poison=False)
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+def live_guards():
+    """The guards the running real thread holds, newest first."""
+    return [g for g in (ref() for ref in reversed(held_guards())) if g is not None and g._live]
+
+
+def _line_of(code, lasti):
+    """The source line of instruction `lasti` (found only when an error needs it: `f_lineno` is slow)."""
+    for start, end, line in code.co_lines():
+        if start <= lasti < end and line is not None:
+            return line
+    return code.co_firstlineno
 
 
 class Mutex(Owned):
@@ -53,15 +91,16 @@ class Mutex(Owned):
     def lock(self):
         """Block until the lock is free, then return a guard to the data.
 
-        Raises `PoisonError` if a thread raised while holding the lock, and
-        `DeadlockError` if this thread already holds it.
+        Raises `PoisonError` if a thread raised while holding the lock (the error holds
+        the guard, so the lock is taken either way), and `DeadlockError` if this thread
+        already holds it.
         """
         __tracebackhide__ = True
         if self._move is not None:
             self._use()
-        sim = getattr(_sim_local, "thread", None)
+        sim = _sim_local.__dict__.get("thread")
         if sim is not None:
-            return sim.lock(self)
+            return sim.lock(self)  # a step; a poisoned lock raises PoisonError holding the guard, as here
         me = get_ident()  # the holder is a real thread here: its id is enough, and cheap
         if self._holder == me:
             raise DeadlockError(self._double_lock_message())
@@ -73,42 +112,30 @@ class Mutex(Owned):
         __tracebackhide__ = True
         if self._move is not None:
             self._use()
-        sim = getattr(_sim_local, "thread", None)
+        sim = _sim_local.__dict__.get("thread")
         if sim is not None:
             return sim.try_lock(self)
         me = get_ident()
         if not self._lock.acquire(blocking=False):
             holder = "this thread" if self._holder == me else "another thread"
-            raise WouldBlock(f"try_lock failed because the operation would block: {holder} holds `{self.name}`")
+            raise WouldBlock(f"{holder} holds `{self.name}`")
         return self._acquired(me, sys._getframe(1))
 
     def _acquired(self, me, frame):
         self._holder = me
-        self._site = (frame.f_code.co_filename, frame.f_lineno)
-        guard = MutexGuard(self)
-        held_guards().append(guard)
+        self._site = (frame.f_code, frame.f_lasti)
+        guards = held_guards()
+        guard = MutexGuard(self, held=guards)
+        guards.append(weakref.ref(guard))
         if self._poisoned:
-            guard._release(poison=False)
-            raise PoisonError(
-                f"poisoned lock: another thread raised while holding `{self.name}`, so its data "
-                "may be half-updated; `err.into_inner()` returns a guard anyway",
-                self._lock_ignoring_poison,
-            )
+            # Rust's `Err(PoisonError)` carries the guard: the lock stays taken until it is dropped
+            raise PoisonError(self._poison_detail(), guard)
         return guard
 
-    def _lock_ignoring_poison(self):
-        sim = _sim.current()
-        if sim is not None:
-            return sim.lock(self, ignore_poison=True)
-        me = get_ident()
-        if self._holder == me:
-            raise DeadlockError(self._double_lock_message())
-        self._lock.acquire()
-        self._holder = me
-        self._site = _site(3)
-        guard = MutexGuard(self)
-        held_guards().append(guard)
-        return guard
+    def _poison_detail(self):
+        return (f"`{self.name}` is poisoned: a thread raised while holding its lock, so the data may be "
+                "half-updated. The error holds the guard, and with it the lock.\n"
+                "help: `err.into_inner()` gives you that guard; `clear_poison()` once the data is repaired")
 
     def is_poisoned(self):
         """True once a thread has raised while holding the lock."""
@@ -132,25 +159,31 @@ class Mutex(Owned):
             raise RuntimeError(f"cannot move out of `{self.name}` while a guard holds its lock; "
                                "release the guard first")
         self._moved_by_method("into_inner")
-        value = self._value
         if self._poisoned:
-            raise PoisonError("poisoned lock: a thread raised while holding it; `err.into_inner()` returns the data",
-                              lambda: value)
-        return value
+            raise PoisonError(f"`{self.name}` was poisoned; `err.into_inner()` returns the data anyway",
+                              self._value)
+        return self._value
 
     def get_mut(self):
-        """Direct access without locking, for the sole owner (Rust's `&mut self`): returns a `Ref`."""
+        """Direct access without locking, for the sole owner (Rust's `&mut self`): returns a `Ref`.
+
+        Only the mutex's own owner can call it: through an `Arc` (shared, so never `&mut`)
+        it is rustc's E0596. On a poisoned mutex it raises `PoisonError`, whose
+        `into_inner()` gives the `Ref` anyway, as Rust's `get_mut` returns `Err`.
+        """
         __tracebackhide__ = True
         self._use()
         if self._holder is not None or self._sim_holder is not None:
             raise RuntimeError(f"cannot borrow `{self.name}` as mutable because a guard holds its lock")
+        if self._poisoned:
+            raise PoisonError(f"`{self.name}` is poisoned; `err.into_inner()` gives the access anyway", Ref(self))
         return Ref(self)
 
     # -- Debug and the ownership checks --------------------------------------------
 
     def __repr__(self):
         if self._holder is not None or self._sim_holder is not None:
-            data = "<locked>"
+            data = '"<locked>"'  # Rust 1.95 prints the placeholder as a string, quoted
         else:
             data = rust_debug(self._value)
         return f"Mutex {{ data: {data}, poisoned: {'true' if self._poisoned else 'false'}, .. }}"
@@ -164,7 +197,8 @@ class Mutex(Owned):
     def _double_lock_message(self):
         where = ""
         if self._site is not None:
-            where = f" (locked at {display_name(self._site[0])}, line {self._site[1]})"
+            code, lasti = self._site
+            where = f" (locked at {display_name(code.co_filename)}, line {_line_of(code, lasti)})"
         return (
             f"this thread already holds the lock of `{self.name}`{where}; locking it again would "
             "wait for itself forever.\nhelp: end the first guard's `with` block, or `drop(guard)`, "
@@ -175,12 +209,13 @@ class Mutex(Owned):
 class MutexGuard:
     """Access to a mutex's data while the lock is held: read and write `guard.value`."""
 
-    __slots__ = ("_mutex", "_live", "_sim", "__weakref__")
+    __slots__ = ("_mutex", "_live", "_sim", "_held", "__weakref__")
 
-    def __init__(self, mutex, sim=None):
+    def __init__(self, mutex, sim=None, held=None):
         self._mutex = mutex
         self._live = True
         self._sim = sim
+        self._held = held  # the list of guards of the real thread that locked
 
     @property
     def value(self):
@@ -221,11 +256,11 @@ class MutexGuard:
         if self._sim is not None:
             self._sim.unlock(mutex)
             return
-        guards = held_guards()
-        if guards and guards[-1] is self:  # the usual case: the innermost `with` ends first
+        guards = self._held if self._held is not None else held_guards()
+        if guards and guards[-1]() is self:  # the usual case: the innermost `with` ends first
             guards.pop()
-        elif self in guards:
-            guards.remove(self)
+        else:  # another order, or a guard being deleted (its weak reference may be dead already)
+            guards[:] = [ref for ref in guards if ref() is not None and ref() is not self]
         mutex._holder = None
         mutex._site = None
         mutex._lock.release()
@@ -241,7 +276,7 @@ class MutexGuard:
     def __repr__(self):
         if not self._live:
             return "MutexGuard { <dropped> }"
-        return f"MutexGuard {{ data: {rust_debug(self._mutex._value)} }}"
+        return rust_debug(self._mutex._value)  # Rust's guard prints the value it leads to
 
     def __del__(self):
         # A guard that was never used in `with` nor dropped: release like Rust's drop.
@@ -259,7 +294,11 @@ class MutexGuard:
 
 
 class Ref:
-    """`get_mut()`'s result: `.value` reads and writes the data without locking."""
+    """`get_mut()`'s result: `.value` reads and writes the data without locking.
+
+    It is a borrow of the mutex: once the mutex has moved (into a thread, `into_inner`),
+    using it is E0382, as the borrow checker would refuse it.
+    """
 
     __slots__ = ("_mutex",)
 
@@ -268,8 +307,47 @@ class Ref:
 
     @property
     def value(self):
+        __tracebackhide__ = True
+        if self._mutex._move is not None:
+            self._mutex._use()
         return self._mutex._value
 
     @value.setter
     def value(self, new):
+        __tracebackhide__ = True
+        if self._mutex._move is not None:
+            self._mutex._use()
         self._mutex._value = new
+
+    def __repr__(self):
+        return rust_debug(self._mutex._value)
+
+
+def _release_escaped_poison(result):
+    """After a notebook cell: a `PoisonError` that escaped it uncaught was a panic, so its guard is dropped.
+
+    (A Rust thread that `unwrap()`s a poisoned lock panics, and unwinding drops the guard.
+    IPython keeps the last error alive in `sys.last_value`; without this the lock would stay
+    taken by the notebook's thread.)
+    """
+    err = getattr(result, "error_in_exec", None)
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, PoisonError):
+            err._drop_now()
+        err = err.__cause__ or err.__context__
+
+
+def _install_notebook_hook():
+    ipython = sys.modules.get("IPython")  # only a shell that already runs: importing IPython is slow
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    events = getattr(shell, "events", None)
+    if events is None:
+        return
+    hooks = events.callbacks.get("post_run_cell", [])
+    if not any(getattr(h, "__qualname__", "") == _release_escaped_poison.__qualname__ for h in hooks):
+        events.register("post_run_cell", _release_escaped_poison)
+
+
+_install_notebook_hook()

@@ -50,17 +50,22 @@ class Section:
 
 @dataclass
 class Parsed:
-    code: str
+    code: str  # "" for an error without a code (a lint, such as `invalid_atomic_ordering`)
     main: Section
     helps: list
     notes: list
     explain: str | None
+    suggestions: list = field(default_factory=list)  # (title, [(line, new code), ...]) of each `help:` with `~`
+    footnotes: list = field(default_factory=list)  # the `= note:` lines
 
 
-HEAD = re.compile(r"error\[(E\d{4})\]: (.*)$")
+HEAD = re.compile(r"(?:^|: )error(?:\[(E\d{4})\])?: (?!aborting due to)(.*)$")
 ARROW = re.compile(r"^\s*--> (.*?):(\d+)(?::(\d+))?$")
 HELP = re.compile(r"^\s*= help: (.*)$")
+FOOTNOTE = re.compile(r"^\s*= note: (.*)$")
 NOTE = re.compile(r"^note: (.*)$")
+SUGGESTION = re.compile(r"^help: (.*)$")
+CHANGED = re.compile(r"^ *(\d+) ~ ?(.*)$")
 ROW = re.compile(r"^ *(\d*) \|(.*)$")
 DRAWING = set(" |_^-")
 
@@ -72,12 +77,22 @@ def parse(output):
     assert start is not None, f"no `error[Exxxx]` in:\n{output}"
     code, message = HEAD.search(lines[start]).groups()
     main = section = Section(message)
-    helps, notes, rows, explain = [], [], [], None
+    helps, notes, rows, explain, suggestions, footnotes = [], [], [], None, [], []
+    suggestion = None
     for line in lines[start + 1 :]:
-        if m := ARROW.match(line):
+        if suggestion is not None and (m := CHANGED.match(line)):
+            suggestion[1].append((int(m[1]), m[2]))
+        elif suggestion is not None and ROW.match(line) and not ROW.match(line)[1]:
+            continue  # the bars around a suggestion's code
+        elif m := ARROW.match(line):
             section.location = (m[1], int(m[2]), int(m[3]) if m[3] else None)
         elif m := HELP.match(line):
             helps.append(m[1])
+        elif m := FOOTNOTE.match(line):
+            footnotes.append(m[1])
+        elif m := SUGGESTION.match(line):
+            suggestion = (m[1], [])
+            suggestions.append(suggestion)
         elif m := NOTE.match(line):
             _read_snippet(section, rows)
             rows = []
@@ -96,7 +111,7 @@ def parse(output):
         elif line.strip():
             raise AssertionError(f"unexpected line in a diagnostic: {line!r}")
     _read_snippet(section, rows)
-    return Parsed(code, main, helps, notes, explain)
+    return Parsed(code or "", main, helps, notes, explain, suggestions, footnotes)
 
 
 def _read_snippet(section, rows):
@@ -154,13 +169,18 @@ def _label(section, line, underline, run, text, margin):
 
 # --- Rust names, written the Python way ----------------------------------------------------------------
 
-PYTHON_TYPES = {"i32": "int", "String": "str"}
+PYTHON_TYPES = {"i32": "int", "u32": "int", "String": "str"}
 
 
-def pythonize(text, closure):
-    """rustc's text with Python's types (`Mutex<int>` for `std::sync::Mutex<i32>`) and the Python closure."""
+def pythonize(text, closure, types=None):
+    """rustc's text with Python's types (`Mutex<int>` for `std::sync::Mutex<i32>`) and the Python closure.
+
+    `types` maps whole Rust types to their Python names first (`Vec<i32>` to `list[int]`).
+    """
     text = re.sub(r"\b(?:std|core|alloc)::(?:\w+::)+", "", text)
-    text = re.sub(r"\b(?:i32|String)\b", lambda m: PYTHON_TYPES[m[0]], text)
+    for rust, python in (types or {}).items():
+        text = text.replace(rust, python)
+    text = re.sub(r"\b(?:i32|u32|String)\b", lambda m: PYTHON_TYPES[m[0]], text)
     if closure is not None:
         text = re.sub(r"\{closure@[^}]*\}", "{closure@" + closure + "}", text)
     return text
@@ -216,12 +236,13 @@ def python_span(path, code, token):
     found = [i + 1 for i, text in enumerate(lines) if text.strip().startswith(code)]
     assert len(found) == 1, f"{len(found)} lines of {path} start with {code!r}"
     line = found[0]
-    m = re.search(rf"(?<![\w.]){re.escape(token)}(?!\w)", lines[line - 1][lines[line - 1].index(code.split()[0]):])
+    rest = lines[line - 1][lines[line - 1].index(code.split()[0]):]
+    m = re.search(rf"(?<![\w.]){re.escape(token)}(?!\w)", rest) or re.search(re.escape(token), rest)
     col = lines[line - 1].index(code.split()[0]) + m.start()
     return line, col, col + len(token)
 
 
-def check_labels(rust_labels, python_labels, analogues, python_file, closure, where):
+def check_labels(rust_labels, python_labels, analogues, python_file, closure, where, types=None):
     """Every rustc label has exactly one analogue, and its Python twin is where the analogue says."""
     used = []
     for rust in rust_labels:
@@ -233,7 +254,7 @@ def check_labels(rust_labels, python_labels, analogues, python_file, closure, wh
             f"{where}: rustc underlines {rust.token!r} for {rust.text!r}, expected {analogue.rust_token!r}")
         if rust.primary is not None:
             assert rust.primary == analogue.primary, f"{where}: rustc's {rust.text!r} primary={rust.primary}"
-        expected = pythonize(rust.text, closure)
+        expected = pythonize(rust.text, closure, types)
         twins = [p for p in python_labels if p.text == expected]
         assert len(twins) == 1, (
             f"{where}: no Python label {expected!r} (rustc: {rust.text!r}); "
@@ -244,7 +265,10 @@ def check_labels(rust_labels, python_labels, analogues, python_file, closure, wh
             f"{where}: {expected!r} is under line {twin.line} columns {twin.col}..{twin.end} ({twin.token!r}); "
             f"expected line {line} columns {col}..{end} ({analogue.python_token!r})")
         drawn = "^" if analogue.primary else "-"
-        assert twin.primary == analogue.primary, f"{where}: {expected!r} must be drawn with {drawn}"
+        if twin.primary is None:  # drawn over another label's underline, which rustc must do too
+            assert rust.primary is None, f"{where}: {expected!r} must have an underline of its own"
+        else:
+            assert twin.primary == analogue.primary, f"{where}: {expected!r} must be drawn with {drawn}"
     assert sorted(map(id, used)) == sorted(map(id, analogues)), f"{where}: an analogue matched no rustc label"
     assert len(python_labels) == len(rust_labels), (
         f"{where}: Python prints labels rustc does not: {[p.text for p in python_labels]}")
@@ -252,8 +276,8 @@ def check_labels(rust_labels, python_labels, analogues, python_file, closure, wh
 
 def check_location(section, python_file, where):
     """The `-->` line names the student's file and the primary label's line and column."""
-    primary = [lab for lab in section.labels if lab.primary]
-    assert len(primary) == 1, f"{where}: {len(primary)} primary labels"
+    primary = [lab for lab in section.labels if lab.primary] or [lab for lab in section.labels if lab.primary is None]
+    assert len({(lab.line, lab.col) for lab in primary}) == 1, f"{where}: {len(primary)} primary labels"
     assert section.location == (python_file, primary[0].line, primary[0].col + 1), where
 
 
@@ -523,3 +547,204 @@ def test_real_rustc_and_rustsync_agree_on_a_program_of_our_own(tmp_path, rust_so
             f"{twin.text!r} starts under {python.main.source[twin.line][twin.col:]!r}")
     for help_text in rust.helps:
         assert pythonize(help_text, closure) in python.helps
+
+
+# --- tests/rustc/programs: small programs of our own, each a rule, held against rustc's real output ----------
+#
+# Each NAME.rs is a Rust program; NAME.txt is what rustc 1.95 said about it (its diagnostics, or the
+# program's output when it compiled), written by tests/rustc/regenerate.sh; NAME.py is the Python twin.
+
+PROGRAMS = REFERENCE / "programs"
+
+
+@dataclass
+class Program:
+    """A program that rustc refuses: the analogue of each of its labels, and how its Rust names read in Python."""
+
+    name: str
+    analogues: list
+    types: dict = field(default_factory=dict)  # whole Rust types -> Python's
+    notes: dict = field(default_factory=dict)  # pythonized rustc note titles -> the Python note's title
+    clone: str | None = None  # the `value = ...` of rustc's "consider cloning" suggestion, in Python
+
+
+def A(pattern, rust_token, python_code, python_token, primary=False):  # noqa: N802 - reads as a table row
+    return Analogue(pattern, rust_token, python_code, python_token, primary)
+
+
+MOVE_OCCURS = r"^move occurs because `{}` has type `.*`, which does not implement the `Copy` trait$"
+REFUSED = [
+    Program("e0382_vec_in_a_loop", [
+        A(MOVE_OCCURS.format("log"), "log", "log = [1, 2, 3]", "log"),
+        A(r"^inside of this loop$", "for i in 0..2", "for i in range(2):", "for i in range(2)"),
+        A(r"^value moved into closure here, in previous iteration of loop$", "move ||", "handle = spawn(work)",
+          "work", primary=True),
+        A(r"^use occurs due to use in closure$", "log", 'print(f"thread {i} sees {log}")', "log"),
+    ], types={"Vec<i32>": "list[int]"}, clone="log.copy()"),
+    Program("e0382_vec_after_move", [
+        A(MOVE_OCCURS.format("log"), "mut log", "log = [1, 2, 3]", "log"),
+        A(r"^value moved into closure here$", "move ||", "handle = spawn(work)", "work"),
+        A(r"^variable moved due to use in closure$", "log", "print(log)", "log"),
+        A(r"^value borrowed here after move$", "log", "log.append(4)", "log", primary=True),
+    ], types={"Vec<i32>": "list[int]"}, clone="log.copy()"),
+    Program("e0382_map_two_closures", [
+        A(MOVE_OCCURS.format("scores"), "mut scores", "scores = {}", "scores"),
+        A(r"^value moved into closure here$", "move ||", "first = spawn(", "lambda:"),
+        A(r"^variable moved due to use in closure$", "scores", "first = spawn(", "scores"),
+        A(r"^value used here after move$", "move ||", "second = spawn(", "lambda:", primary=True),
+        A(r"^use occurs due to use in closure$", "scores", "second = spawn(", "scores"),
+    ], types={"HashMap<&str, i32>": "dict[str, int]"}, clone="scores.copy()"),
+    Program("e0382_struct_two_threads", [
+        A(MOVE_OCCURS.format("config"), "config", "config = Config(", "config"),
+        A(r"^value moved into closure here$", "move ||", "first = spawn(", "lambda:"),
+        A(r"^variable moved due to use in closure$", "config", "first = spawn(", "config"),
+        A(r"^value used here after move$", "move ||", "second = spawn(", "lambda:", primary=True),
+        A(r"^use occurs due to use in closure$", "config", "second = spawn(", "config"),
+    ], clone="copy.deepcopy(config)"),
+    Program("e0382_mutex_after_move", [
+        A(MOVE_OCCURS.format("counter"), "counter", "counter = Mutex(0)", "counter"),
+        A(r"^value moved into closure here$", "move ||", "handle = spawn(work)", "work"),
+        A(r"^variable moved due to use in closure$", "counter", "with counter.lock() as num:", "counter"),
+        A(r"^value borrowed here after move$", "counter", "print(counter.lock().value)", "counter", primary=True),
+    ]),
+    Program("e0382_mutex_in_a_loop", [
+        A(MOVE_OCCURS.format("counter"), "counter", "counter = Mutex(0)", "counter"),
+        A(r"^inside of this loop$", "for _ in 0..10", "for _ in range(10):", "for _ in range(10)"),
+        A(r"^value moved into closure here, in previous iteration of loop$", "move ||", "handle = spawn(work)",
+          "work", primary=True),
+        A(r"^use occurs due to use in closure$", "counter", "with counter.lock() as num:", "counter"),
+    ]),
+    Program("e0382_arc_in_a_loop", [
+        A(MOVE_OCCURS.format("counter"), "counter", "counter = Arc(Mutex(0))", "counter"),
+        A(r"^inside of this loop$", "for _ in 0..10", "for _ in range(10):", "for _ in range(10)"),
+        A(r"^value moved into closure here, in previous iteration of loop$", "move ||", "handle = spawn(work)",
+          "work", primary=True),
+        A(r"^use occurs due to use in closure$", "counter", "with counter.lock() as num:", "counter"),
+    ], clone="Arc.clone(counter)"),
+    Program("e0277_guard_to_thread", [
+        A(r"^required by a bound introduced by this call$", "thread::spawn", "handle = spawn(work)", "spawn"),
+        A(r"^within this `\{closure@", "move ||", "def work():", "work"),
+        A(r"^`(std::sync::)?MutexGuard<.*>` cannot be sent between threads safely$", "move ||",
+          "handle = spawn(work)", "work", primary=True),
+    ], notes={"required by a bound in `spawn`": "required by a bound in `spawn`"}),
+    Program("e0277_rc_refcell", [
+        A(r"^required by a bound introduced by this call$", "thread::spawn", "handle = spawn(", "spawn"),
+        A(r"^within this `\{closure@", "move ||", "handle = spawn(", "lambda: writer.borrow_mut().value.append(1)"),
+        A(r"^`Rc<.*>` cannot be sent between threads safely$", "move ||", "handle = spawn(",
+          "lambda: writer.borrow_mut().value.append(1)", primary=True),
+    ], types={"Rc<RefCell<Vec<i32>>>": "Rc<RefCell<list>>"}),
+    Program("e0596_get_mut_through_arc", [
+        A(r"^cannot borrow as mutable$", "counter", "counter.get_mut()", "counter", primary=True),
+    ]),
+    Program("e0507_into_inner_through_arc", [
+        A(r"^move occurs because value has type `.*`, which does not implement the `Copy` trait$", "jar",
+          "inside = jar.into_inner()", "jar", primary=True),
+        A(r"^value moved due to this method call$", "into_inner()", "inside = jar.into_inner()", "into_inner()"),
+    ], types={"Vec<i32>": "list[int]"},
+        notes={"`<T>::into_inner` takes ownership of the receiver `self`, which moves value":
+               "`Mutex.into_inner` takes ownership of the receiver `self`, which moves value"}),
+    Program("invalid_ordering_load", [
+        A(r"^$", "Ordering::Release", "print(hits.load(", "Ordering.Release", primary=True),
+    ]),
+]
+RUNS = ["copy_values_in_a_loop", "value_back_through_join", "get_mut_sole_owner", "debug_output",
+        "poisoned_lock_keeps_its_guard", "poisoned_get_mut_and_into_inner", "atomics", "strong_count",
+        "try_lock_would_block"]
+
+
+@pytest.fixture(scope="module")
+def twin():
+    """Run `tests/rustc/programs/<name>.py` from that folder, as `python <name>.py`, once each."""
+    done = {}
+
+    def run(name):
+        if name not in done:
+            done[name] = subprocess.run([sys.executable, f"{name}.py"], cwd=PROGRAMS, capture_output=True,
+                                        text=True, timeout=60)
+        return done[name]
+
+    return run
+
+
+def test_every_program_has_its_rust_source_rustcs_output_and_a_python_twin_with_a_test():
+    names = {p.stem for p in PROGRAMS.glob("*.rs")}
+    assert names == {p.stem for p in PROGRAMS.glob("*.py")}
+    assert names <= {p.stem for p in PROGRAMS.glob("*.txt")}
+    assert names == {p.name for p in REFUSED} | set(RUNS), "each program is checked below"
+    assert (PROGRAMS / "rustc-version.txt").read_text().startswith("rustc 1.95")
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_a_program_rustc_compiles_prints_what_its_python_twin_prints(twin, name):
+    result = twin(name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (PROGRAMS / f"{name}.txt").read_text()
+
+
+@pytest.mark.parametrize("program", REFUSED, ids=lambda p: p.name)
+def test_a_program_rustc_refuses_fails_in_python_with_the_same_error_label_for_label(twin, program):
+    rust_text = (PROGRAMS / f"{program.name}.txt").read_text()
+    result = twin(program.name)
+    assert result.returncode != 0
+    rust, python = parse(rust_text), parse(result.stderr)
+    python_file = PROGRAMS / f"{program.name}.py"
+    closure = closure_position(" ".join(lab.text for lab in python.main.labels))
+    closure = f"{program.name}.py:{closure[0]}:{closure[1]}" if closure else None
+    where = program.name
+    assert python.code == rust.code, where
+    assert python.main.title == pythonize(rust.main.title, closure, program.types), where
+    assert python.explain == rust.explain, where
+    assert len(rust.main.labels) == len(program.analogues), f"{where}: rustc has {len(rust.main.labels)} labels"
+    check_labels(rust.main.labels, python.main.labels, program.analogues, python_file, closure, where,
+                 program.types)
+    check_location(python.main, f"{program.name}.py", where)
+    for help_text in rust.helps:
+        assert pythonize(help_text, closure, program.types) in python.helps, f"{where}: no help {help_text!r}"
+    assert python.footnotes == rust.footnotes, where
+    python_notes = {note.title: note for note in python.notes}
+    for note in rust.notes:
+        title = pythonize(note.title, closure, program.types)
+        title = program.notes.get(title, title)
+        assert title in python_notes, f"{where}: no note {title!r}; Python has {list(python_notes)}"
+        assert len(note.labels) == len(python_notes[title].labels), f"{where}: the labels of note {title!r}"
+        if note.location and note.location[0].startswith("/rustc/"):  # inside std: ours is inside rustsync
+            path, line, _ = python_notes[title].location
+            assert path.startswith("rustsync/") and (ROOT / path).exists(), f"{where}: note {title!r} at {path}"
+            assert (ROOT / path).read_text().splitlines()[line - 1].lstrip().startswith("def "), where
+    check_suggestions(rust, python, program, python_file)
+
+
+def check_suggestions(rust, python, program, python_file):
+    """rustc's "consider cloning" fix has a Python twin: a new line with the clone, then the closure using it."""
+    where = program.name
+    assert [title for title, _ in python.suggestions] == [title for title, _ in rust.suggestions], where
+    if not rust.suggestions:
+        assert program.clone is None, f"{where}: rustc suggests nothing here"
+        return
+    (_, rust_rows), (_, rows) = rust.suggestions[0], python.suggestions[0]
+    assert re.fullmatch(r"\s*let value = \w+\.clone\(\);", rust_rows[0][1]), rust_rows
+    assert rows[0][1].strip() == f"value = {program.clone}", f"{where}: {rows[0]}"
+    numbers = [n for n, _ in rows]
+    assert numbers == list(range(numbers[0], numbers[0] + len(rows))), f"{where}: rows follow each other"
+    source = python_file.read_text().splitlines()
+    assert source[numbers[0] - 1].strip().startswith(("def ", rows[1][1].strip()[:8])), (
+        f"{where}: the clone goes just before the statement that makes the closure")
+    name = re.search(r"let value = (\w+)\.clone", rust_rows[0][1])[1]
+    last, text = rows[-1]
+    assert "value" in text and "value" in rust_rows[-1][1], f"{where}: the closure uses the clone"
+    assert text.replace("value", name) == source[last - 2], f"{where}: only the use changes: {text!r}"
+
+
+@pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
+@pytest.mark.timeout(300)
+def test_the_stored_rustc_outputs_are_what_this_rustc_prints(tmp_path):
+    """tests/rustc/regenerate.sh was run after the last change to a program (compiled again here)."""
+    version = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout
+    if version != (PROGRAMS / "rustc-version.txt").read_text():
+        pytest.skip(f"another rustc ({version.strip()}): its messages may differ")
+    shutil.copytree(PROGRAMS, tmp_path / "programs")
+    shutil.copy(REFERENCE / "regenerate.sh", tmp_path / "regenerate.sh")
+    subprocess.run(["bash", str(tmp_path / "regenerate.sh")], check=True, capture_output=True, timeout=280)
+    for stored in sorted(PROGRAMS.glob("*.txt")):
+        assert (tmp_path / "programs" / stored.name).read_text() == stored.read_text(), (
+            f"{stored.name} is stale: run tests/rustc/regenerate.sh")

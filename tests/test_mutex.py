@@ -175,7 +175,7 @@ def test_an_exception_while_holding_the_lock_poisons_the_mutex():
         m.lock()
     with pytest.raises(PoisonError):
         m.try_lock()
-    assert repr(m) == "Mutex { data: 1, poisoned: true, .. }", "a failed lock() must not keep the lock"
+    assert repr(m) == "Mutex { data: 1, poisoned: true, .. }", "an error thrown away drops its guard"
 
 
 def test_poison_error_into_inner_gives_a_guard_that_works_and_releases():
@@ -186,7 +186,7 @@ def test_poison_error_into_inner_gives_a_guard_that_works_and_releases():
     with err.value.into_inner() as guard:
         assert guard.value == 1, "the update made before the exception is still there"
         guard.value = 100
-        assert repr(m) == "Mutex { data: <locked>, poisoned: true, .. }"
+        assert repr(m) == 'Mutex { data: "<locked>", poisoned: true, .. }'
     assert repr(m) == "Mutex { data: 100, poisoned: true, .. }"
     m.clear_poison()
     assert not m.is_poisoned()
@@ -218,7 +218,7 @@ def test_repr_mirrors_rusts_debug_output():
 def test_repr_shows_locked_while_a_guard_holds_it():
     m = Mutex(6)
     with m.lock():
-        assert repr(m) == "Mutex { data: <locked>, poisoned: false, .. }"
+        assert repr(m) == 'Mutex { data: "<locked>", poisoned: false, .. }'
     assert repr(m) == "Mutex { data: 6, poisoned: false, .. }"
 
 
@@ -278,3 +278,273 @@ def test_locking_twice_inside_a_spawned_thread_panics_instead_of_hanging():
         handle.join(timeout=5)
     assert isinstance(err.value.__cause__, DeadlockError)
     assert counter.is_poisoned(), "the thread panicked while holding the first guard"
+
+
+# --- a poisoned lock keeps its guard ----------------------------------------------------------------
+
+from rustsync import Arc as _Arc  # noqa: E402
+from rustsync import CannotBorrowMut, CannotMoveOut, UseAfterMove  # noqa: E402
+from rustsync.errors import POISONED  # noqa: E402
+from rustsync.sched import replay, run  # noqa: E402
+
+
+def locked_elsewhere(m):
+    """True when another thread cannot take the lock now."""
+    other = _Arc.clone(m)
+
+    def attempt():
+        try:
+            drop(other.try_lock())
+        except WouldBlock:
+            return True
+        except PoisonError:
+            return False
+        return False
+
+    return spawn(attempt).join(timeout=10)
+
+
+def poisoned_arc():
+    shared = _Arc(Mutex(0, name="shared"))
+    clone = _Arc.clone(shared)
+
+    def crash():
+        with clone.lock() as guard:
+            guard.value += 1
+            raise RuntimeError("halfway")
+
+    with pytest.raises(ThreadPanicked):
+        spawn(crash).join(timeout=10)
+    return shared
+
+
+def test_the_poison_error_holds_the_guard_and_the_lock_until_it_is_dropped():
+    shared = poisoned_arc()
+    try:
+        shared.lock()
+    except PoisonError as caught:
+        err = caught
+    assert str(err) == POISONED == "poisoned lock: another task failed inside", "Rust's Display, exactly"
+    assert repr(err) == "PoisonError { .. }"
+    assert any("`shared` is poisoned" in note for note in err.__notes__)
+    assert locked_elsewhere(shared), "the lock is held while the error holds its guard"
+    assert repr(shared) == 'Mutex { data: "<locked>", poisoned: true, .. }'
+    guard = err.into_inner()
+    assert guard is err.get_ref() and repr(guard) == "1"
+    assert locked_elsewhere(shared), "into_inner() hands the same guard over: still locked, never released"
+    with pytest.raises(RuntimeError, match="consumes the PoisonError"):
+        err.into_inner()
+    del err
+    assert locked_elsewhere(shared), "the guard now belongs to `guard`, not to the error"
+    drop(guard)
+    assert repr(shared) == "Mutex { data: 1, poisoned: true, .. }"
+
+
+def test_a_poison_error_thrown_away_releases_its_guard_and_drop_does_too():
+    shared = poisoned_arc()
+    try:
+        shared.lock()
+    except PoisonError:
+        pass
+    assert not locked_elsewhere(shared) and repr(shared).startswith("Mutex { data: 1")
+    try:
+        shared.lock()
+    except PoisonError as err:
+        drop(err)
+        assert repr(shared) == "Mutex { data: 1, poisoned: true, .. }"
+
+
+def test_a_thread_that_lets_the_poison_error_escape_releases_the_guard():
+    shared = poisoned_arc()
+    clone = _Arc.clone(shared)
+    with pytest.raises(ThreadPanicked) as err:
+        spawn(lambda: clone.lock()).join(timeout=10)  # the error escapes: a panic, which drops the guard
+    assert isinstance(err.value.__cause__, PoisonError)
+    assert repr(shared) == "Mutex { data: 1, poisoned: true, .. }"
+
+
+def test_an_escaped_poison_error_in_a_notebook_cell_releases_its_guard():
+    from rustsync.mutex import _release_escaped_poison
+
+    m = Mutex(0)
+    poison(m)
+    try:
+        m.lock()
+    except PoisonError as caught:
+        kept = caught  # as IPython keeps the last error in sys.last_value
+    assert repr(m).startswith('Mutex { data: "<locked>"')
+
+    class Result:
+        error_in_exec = kept
+
+    _release_escaped_poison(Result())
+    assert repr(m) == "Mutex { data: 1, poisoned: true, .. }"
+
+
+def test_try_lock_on_a_poisoned_mutex_also_gives_the_guard_in_the_error():
+    m = Mutex(0)
+    poison(m)
+    with pytest.raises(PoisonError) as err:
+        m.try_lock()
+    assert repr(m).startswith('Mutex { data: "<locked>"')
+    with err.value.into_inner() as guard:
+        guard.value += 1
+    assert repr(m) == "Mutex { data: 2, poisoned: true, .. }"
+
+
+def test_under_the_scheduler_nobody_takes_the_lock_between_the_poison_error_and_into_inner():
+    def program():
+        m = _Arc(Mutex([], name="m"))
+        crasher, other = _Arc.clone(m), _Arc.clone(m)
+
+        def crash():
+            with crasher.lock() as items:
+                items.value.append("half")
+                raise RuntimeError("halfway")
+
+        def write():
+            try:
+                guard = other.lock()
+            except PoisonError as err:
+                guard = err.into_inner()
+            with guard:
+                guard.value.append("other")
+
+        first = spawn(crash)
+        try:
+            first.join()
+        except ThreadPanicked:
+            pass
+        second = spawn(write)
+        try:
+            guard = m.lock()
+        except PoisonError as err:
+            guard = err.into_inner()
+            with guard:
+                guard.value.append("main")
+        second.join()
+        try:
+            guard = m.lock()
+        except PoisonError as err:
+            guard = err.into_inner()
+        with guard:
+            return tuple(guard.value)
+
+    from rustsync.sched import explore
+
+    exploration = explore(program)
+    assert set(exploration.outcomes) == {("half", "main", "other"), ("half", "other", "main")}
+    assert exploration.schedules == 2, "recovering is not a second lock step another thread could come before"
+    for outcome in exploration.outcomes:
+        ops = [e.op for e in replay(program, exploration.example(outcome)).trace if e.op in ("lock", "unlock")]
+        assert ops == ["lock", "unlock"] * 4, f"a lock taken while another was held: {ops}"
+
+
+# --- get_mut needs the mutex to itself -------------------------------------------------------------------
+
+
+def test_get_mut_through_an_arc_is_e0596_whatever_the_count():
+    counter = _Arc(Mutex(0))
+    with pytest.raises(CannotBorrowMut) as err:
+        counter.get_mut()  # through-arc
+    message = str(err.value)
+    assert message.startswith("error[E0596]: cannot borrow data in an `Arc` as mutable")
+    assert ("= help: trait `DerefMut` is required to modify through a dereference, but it is not implemented for "
+            "`Arc<Mutex<int>>`") in message
+    label = err.value.diagnostic.labels[0]
+    assert (label.text, label.span.text, label.primary) == ("cannot borrow as mutable", "counter", True)
+    assert label.span.line == inspect.currentframe().f_lineno - 7
+
+
+def test_get_mut_through_an_arc_is_refused_under_the_scheduler_too():
+    def program():
+        counter = _Arc(Mutex(0))
+        mine = _Arc.clone(counter)
+
+        def sneak():
+            mine.get_mut().value += 1  # a way around the lock, if it worked
+
+        spawn(sneak).join()
+
+    outcome = run(program, seed=0).outcome
+    assert "CannotBorrowMut" in str(outcome) and "E0596" in str(outcome)
+
+
+def test_into_inner_through_an_arc_is_e0507():
+    jar = _Arc(Mutex([1]))
+    with pytest.raises(CannotMoveOut, match=r"error\[E0507\]: cannot move out of an `Arc`"):
+        jar.into_inner()
+    with jar.lock() as items:
+        assert items.value == [1], "nothing moved"
+
+
+def test_get_mut_on_a_poisoned_mutex_reports_it_and_still_gives_access():
+    m = Mutex(1)
+    poison(m)
+    with pytest.raises(PoisonError, match="poisoned lock: another task failed inside") as err:
+        m.get_mut()
+    err.value.into_inner().value += 1
+    assert repr(m) == "Mutex { data: 3, poisoned: true, .. }"
+
+
+def test_a_get_mut_borrow_cannot_be_used_after_the_mutex_moved():
+    m = Mutex(1)
+    access = m.get_mut()
+    spawn(lambda: m.is_poisoned()).join(timeout=10)
+    with pytest.raises(UseAfterMove):
+        access.value += 1
+
+
+def test_a_guard_prints_the_value_it_leads_to_as_rusts_does():
+    m = Mutex([1, "a"])
+    with m.lock() as guard:
+        assert repr(guard) == '[1, "a"]'
+        assert repr(m) == 'Mutex { data: "<locked>", poisoned: false, .. }'
+
+
+def test_a_guard_nobody_keeps_is_dropped_at_once_as_a_rust_temporary_is():
+    m = Mutex(5)
+    assert m.lock().value == 5  # the guard is a temporary: released at the end of the expression
+    assert is_free(m)
+    m.lock()
+    assert is_free(m), "a guard thrown away releases its lock"
+    kept = m.lock()
+    assert not is_free(m)
+    del kept
+    assert is_free(m)
+
+
+def test_a_thread_that_ends_holding_a_guard_releases_it_as_unwinding_would():
+    m = Mutex(0)
+    kept = []
+
+    def leak():
+        kept.append(m.lock())  # a guard that outlives its thread
+
+    t = threading.Thread(target=leak)
+    t.start()
+    t.join(timeout=10)
+    assert not t.is_alive()
+    assert is_free(m), "the thread is gone: so is its lock"
+    assert not kept[0]._live
+
+
+def test_a_poison_error_kept_by_another_thread_does_not_keep_the_lock_once_its_thread_ends():
+    m = Mutex(0)
+    poison(m)
+    box = []
+
+    def student():
+        box.append(m.lock())  # raises PoisonError; the caller below keeps the error
+
+    def caller():
+        try:
+            student()
+        except PoisonError as err:
+            box.append(err)
+
+    t = threading.Thread(target=caller)
+    t.start()
+    t.join(timeout=10)
+    assert isinstance(box[0], PoisonError)
+    assert repr(m) == "Mutex { data: 1, poisoned: true, .. }", "the guard died with its thread"

@@ -38,25 +38,30 @@ def labels(err):
 
 def test_spawning_the_same_mutex_twice_raises_e0382_and_starts_no_second_thread():
     counter = Mutex(0)
-    go = threading.Event()
-    runs = []
+    go = Arc(threading.Event())
+    runs = Arc(Mutex([]))
 
-    def work():
-        go.wait(10)
-        runs.append(threading.current_thread().name)
-        with counter.lock() as num:
-            num.value += 1
+    def worker(gate, seen):
+        def work():
+            gate.wait(10)
+            with seen.lock() as names:
+                names.value.append(threading.current_thread().name)
+            with counter.lock() as num:
+                num.value += 1
+        return work
 
+    work = worker(Arc.clone(go), Arc.clone(runs))
     first = spawn(work, name="first")  # first-move
     alive = threading.active_count()
     try:
         with pytest.raises(UseAfterMove) as err:
-            spawn(work, name="second")  # second-move
+            spawn(worker(Arc.clone(go), Arc.clone(runs)), name="second")  # second-move
         assert threading.active_count() == alive, "the second spawn must not start a thread"
     finally:
         go.set()
         first.join(timeout=10)
-    assert runs == ["first"]
+    with runs.lock() as names:
+        assert names.value == ["first"]
     assert err.value.code == "E0382"
     assert str(err.value).startswith("error[E0382]: use of moved value: `counter`")
     found = labels(err.value)
@@ -200,13 +205,14 @@ def test_spawning_the_same_arc_clone_twice_raises_e0382():
 def test_strong_count_goes_up_with_clones_and_down_when_threads_finish():
     counter = Arc(Mutex(0))
     assert Arc.strong_count(counter) == 1
-    go = threading.Event()
+    go = Arc(threading.Event())
     handles = []
     for _ in range(3):
         counter_clone = Arc.clone(counter)
+        gate = Arc.clone(go)
 
         def work():
-            go.wait(10)
+            gate.wait(10)
             with counter_clone.lock() as num:
                 num.value += 1
 
@@ -253,3 +259,146 @@ def test_into_inner_consumes_an_atomic():
     assert hits.into_inner() == 3
     with pytest.raises(UseAfterMove, match=r"`into_inner` takes ownership"):
         hits.fetch_add(1)
+
+
+# --- every captured value moves, unless it is Copy ----------------------------------------------------------
+
+from dataclasses import dataclass  # noqa: E402
+
+from rustsync import Ordering  # noqa: E402
+from rustsync.ownership import is_copy, moves  # noqa: E402
+from rustsync.sched import RacyCell, explore, run  # noqa: E402
+
+
+@dataclass
+class Point:
+    x: int
+
+
+@pytest.mark.parametrize("value", [None, True, 3, 2.5, 1j, "text", b"raw", (1, "a", (2.0, None)),
+                                   frozenset({1, 2}), Ordering.SeqCst], ids=repr)
+def test_copy_values_are_copied_into_every_closure(value):
+    assert is_copy(value) and not moves(value)
+    handles = [spawn(lambda: value) for _ in range(3)]
+    assert [h.join(timeout=10) for h in handles] == [value] * 3
+    assert spawn(lambda: value).join(timeout=10) == value, "the main thread still has it"
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, {1}, bytearray(b"x"), Point(1), (1, [2]), threading.Event()],
+                         ids=lambda v: type(v).__name__)
+def test_every_other_value_moves_and_a_second_spawn_is_e0382(value):
+    assert not is_copy(value) and moves(value)
+    first = spawn(lambda: value)  # first
+    with pytest.raises(UseAfterMove) as err:
+        spawn(lambda: value)  # second
+    first.join(timeout=10)
+    assert err.value.diagnostic.message == "use of moved value: `value`"
+    found = labels(err.value)
+    assert found["value moved into closure here"] == line_of("first")
+    assert found["value used here after move"] == line_of("second")
+    assert found["use occurs due to use in closure"] == line_of("second")
+
+
+def test_functions_classes_and_modules_are_items_not_captured_values():
+    def helper():
+        return 1
+
+    assert not moves(helper) and not moves(Point) and not moves(threading)
+    handles = [spawn(lambda: (helper(), Point(2).x, threading.active_count() > 0)) for _ in range(2)]
+    assert [h.join(timeout=10) for h in handles] == [(1, 2, True)] * 2
+
+
+def test_a_list_used_after_its_spawn_is_refused_before_the_thread_starts():
+    log = [1, 2, 3]  # plain-made
+    ran = []
+    with pytest.raises(UseAfterMove) as err:
+        spawn(lambda: ran.append(log))  # plain-moved
+        log.append(4)  # plain-used-after
+    assert ran == [], "no thread started"
+    message = str(err.value)
+    assert message.startswith("error[E0382]: borrow of moved value: `log`")
+    assert "`log` has type `list[int]`, which does not implement the `Copy` trait" in message
+    found = labels(err.value)
+    assert found["value borrowed here after move"] == line_of("plain-used-after")
+    assert found["value moved into closure here"] == found["variable moved due to use in closure"] == line_of(
+        "plain-moved")
+    help_row = [r for r in message.splitlines() if "~" in r and "value = " in r]
+    assert help_row and help_row[0].endswith("value = log.copy()"), message
+
+
+def test_a_rebinding_or_the_other_branch_after_the_spawn_is_not_a_use():
+    log = [1]
+    if len(log) == 1:
+        handle = spawn(lambda: len(log))
+    else:
+        log.append(2)  # the other branch: never runs after the spawn
+    log = ["a new list"]  # a new value: the old one is not used again
+    log.append("fine")
+    assert handle.join(timeout=10) == 1
+
+
+def test_a_loop_that_binds_the_name_anew_moves_a_new_value_each_turn():
+    shared = [1, 2]
+    handles = []
+    for chunk in [shared, shared]:  # the same list twice, as `[xs] * 2` would give
+        handles.append(spawn(lambda: sum(chunk)))
+    assert [h.join(timeout=10) for h in handles] == [3, 3]
+
+
+def test_a_list_moved_in_a_loop_is_e0382_with_rustcs_loop_labels():
+    log = [1, 2]
+    handles = []
+    with pytest.raises(UseAfterMove) as err:
+        for _ in range(2):  # loop
+            handles.append(spawn(lambda: print(log) or len(log)))  # spawn
+    assert [h.join(timeout=10) for h in handles] == [2]
+    found = labels(err.value)
+    assert found["inside of this loop"] == line_of("loop")
+    assert found["value moved into closure here, in previous iteration of loop"] == line_of("spawn")
+    assert found["use occurs due to use in closure"] == line_of("spawn")
+    assert [s.text for s in err.value.diagnostic.suggestions] == [
+        "consider cloning the value before moving it into the closure"]
+
+
+def test_a_value_returned_through_join_belongs_to_the_joiner_again():
+    log = [1]
+
+    def grow():
+        log.append(2)
+        return log
+
+    log = spawn(grow).join(timeout=10)
+    assert spawn(lambda: len(log)).join(timeout=10) == 2
+    counter = Mutex(0)
+    back = spawn(lambda: counter).join(timeout=10)
+    with back.lock() as num:  # the Mutex came back with its ownership
+        num.value += 1
+    arc = Arc(0)
+    clone = Arc.clone(arc)
+    returned = spawn(lambda: clone).join(timeout=10)
+    assert Arc.strong_count(arc) == 2, "a returned Arc is not dropped by the thread"
+    assert returned.ptr_eq(arc)
+
+
+def test_a_racy_cell_is_reached_by_every_thread_without_moving():
+    def program():
+        counter = RacyCell(0)
+        handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(2)]
+        for handle in handles:
+            handle.join()
+        return counter.peek()
+
+    assert set(explore(program).outcomes) == {1, 2}
+
+
+def test_the_rule_holds_under_the_scheduler_too():
+    def program():
+        log = []
+        first = spawn(lambda: log.append(1))
+        second = spawn(lambda: log.append(2))
+        first.join()
+        second.join()
+        return len(log)
+
+    result = run(program, seed=0)
+    assert "UseAfterMove" in str(result.outcome) and "use of moved value: `log`" in str(result.outcome)

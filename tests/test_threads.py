@@ -118,20 +118,23 @@ def test_join_with_timeout_on_a_thread_waiting_for_a_held_lock():
 
 
 def test_each_thread_sees_the_loop_variable_as_it_was_when_spawned():
-    go = threading.Event()
+    go = Arc(threading.Event())  # an Event is not `Copy`: each thread gets an owner of its own
     handles = []
     for i in range(5):
-        handles.append(spawn(lambda: (go.wait(10), i)[1]))
+        mine = Arc.clone(go)
+        handles.append(spawn(lambda: (mine.wait(10), i)[1]))
     go.set()  # every thread reads `i` only now, after the loop has finished
     assert [h.join(timeout=10) for h in handles] == [0, 1, 2, 3, 4]
 
 
 def test_each_thread_sees_a_nested_functions_loop_variable_as_it_was_when_spawned():
-    go = threading.Event()
+    go = Arc(threading.Event())
     handles = []
     for word in ["a", "b", "c"]:
+        mine = Arc.clone(go)
+
         def work():
-            go.wait(10)
+            mine.wait(10)
             return word
 
         handles.append(spawn(work))
@@ -141,16 +144,18 @@ def test_each_thread_sees_a_nested_functions_loop_variable_as_it_was_when_spawne
 
 def test_a_rebound_global_is_seen_as_it_was_when_the_thread_was_spawned():
     global LABEL
-    go = threading.Event()
+    go = Arc(threading.Event())
 
-    def read_label():
-        go.wait(10)
-        return LABEL
+    def reader(gate):
+        def read_label():
+            gate.wait(10)
+            return LABEL
+        return read_label
 
     try:
-        first = spawn(read_label)
+        first = spawn(reader(Arc.clone(go)))
         LABEL = "rebound once"
-        second = spawn(read_label)
+        second = spawn(reader(Arc.clone(go)))
         LABEL = "rebound twice"
         go.set()
         assert first.join(timeout=10) == "as spawned"

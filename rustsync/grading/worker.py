@@ -19,6 +19,7 @@ the sandbox (rustsync/sandbox.py) with a cleared environment and no network.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -95,10 +96,11 @@ def _namespace():
     return {"__name__": "__main__", "__builtins__": names}
 
 
-class _Sink:
-    """sys.stdout/sys.stderr of a child: keeps the last few kilobytes, for nothing but `flush`."""
+class _Sink(io.TextIOBase):
+    """sys.stdout/sys.stderr of a child: counts what student code prints, and keeps none of it."""
 
     def __init__(self):
+        super().__init__()
         self.size = 0
 
     def write(self, text):
