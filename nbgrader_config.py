@@ -95,7 +95,8 @@ def _record_assignments_from_source(assignment="*", **_):
     source = os.path.join(coursedir.root, coursedir.source_directory)
     release = os.path.join(coursedir.root, coursedir.release_directory)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        known = {a.name for a in gb.assignments}
+        listed = {a.name for a in gb.assignments}  # formgrader lists one when it is given a due date
+        known = {a.name for a in gb.assignments if a.notebooks}
     missing = [name for name in sorted(os.listdir(source)) if os.path.isdir(os.path.join(source, name))
                and fnmatch.fnmatchcase(name, assignment or "*") and name not in known]
 
@@ -119,7 +120,11 @@ def _record_assignments_from_source(assignment="*", **_):
                 content(os.path.join(ours, f)) == content(os.path.join(theirs, f)) for f in files(ours))
         if not same:
             with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-                gb.remove_assignment(name)
+                if name in listed:
+                    for notebook in [n.name for n in gb.find_assignment(name).notebooks]:
+                        gb.remove_notebook(notebook, name)
+                else:
+                    gb.remove_assignment(name)
             log.error("release/%s is not what source/%s generates now, so the gradebook cannot tell which "
                       "version the students fetched. Run `nbgrader generate_assignment %s --force` (and, if "
                       "release/ changed, `nbgrader release_assignment %s --force`), then grade.",

@@ -5,7 +5,12 @@ temporary copy of the course) and stops it with every process it started. `check
 opens a notebook, runs it through the menus, and returns the problems it saw: cells
 showing errors, widgets that did not render, slider panels whose plot does not change or
 stacks up, errors that slider callbacks logged. `check_nbgrader` opens the Nbgrader
-menu's formgrader and assignment list.
+menu's formgrader and assignment list, fetches and submits a released assignment, follows
+its link to the lesson, and collects and autogrades it in formgrader.
+
+Nothing goes outside the folders given: the server and Chromium get a HOME of their own
+(`isolated_env`), and screenshots go to `screenshots_dir()`, a temporary folder unless
+$RUSTSYNC_SCREENSHOTS names one.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -20,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = Path(os.environ.get("RUSTSYNC_SCREENSHOTS") or ROOT / "screenshots")
+SCREENSHOTS_ENV = "RUSTSYNC_SCREENSHOTS"
+_screenshots: Path | None = Path(os.environ[SCREENSHOTS_ENV]) if os.environ.get(SCREENSHOTS_ENV) else None
 CHROMIUM = os.environ.get("RUSTSYNC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
@@ -35,9 +43,9 @@ INSTALL_HINT = ("The browser test drives Debian's Chromium through Playwright. I
                 "`apt-get install -y chromium` and `python -m pip install -r requirements.txt` (it pins playwright). "
                 "Playwright's own browser download is not used; set RUSTSYNC_CHROMIUM to use another Chromium binary.")
 
-# What is never copied into the server's root: git, caches, and what grading runs produce.
+# Outside a git checkout, what is never copied: git, caches, and what grading runs produce.
 _NOT_COPIED = {".git", ".pytest_cache", ".ruff_cache", "__pycache__", ".ipynb_checkpoints", "screenshots",
-               "node_modules", "gradebook.db", "submitted", "feedback", "autograded", "bench/out"}
+               "node_modules", "gradebook.db", "submitted", "feedback", "autograded", "bench/out", "grades.csv"}
 
 # Settings a student would click away; written as the server's user settings.
 _SETTINGS = {
@@ -45,6 +53,32 @@ _SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                          "checkForUpdates": False},
 }
+
+
+def screenshots_dir() -> Path:
+    """Where screenshots go: $RUSTSYNC_SCREENSHOTS, or the folder `use_screenshots_dir` gave, or a temporary one."""
+    global _screenshots
+    if _screenshots is None:
+        _screenshots = Path(tempfile.mkdtemp(prefix="rustsync-screenshots-"))
+    return _screenshots
+
+
+def use_screenshots_dir(folder: Path) -> Path:
+    """Send screenshots to `folder`, unless $RUSTSYNC_SCREENSHOTS names another one."""
+    global _screenshots
+    if not os.environ.get(SCREENSHOTS_ENV):
+        _screenshots = Path(folder)
+    return screenshots_dir()
+
+
+def isolated_env(home: Path, **extra: str) -> dict:
+    """This process's environment with `home` as HOME and nothing that points at the caller's Jupyter,
+    IPython, XDG or nbgrader folders, plus `extra`: what the server, nbgrader and Chromium get."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTER", "IPYTHON", "XDG_", "NBGRADER", "MPLCONFIGDIR"))}
+    Path(home).mkdir(parents=True, exist_ok=True)
+    env.update(HOME=str(home), **extra)
+    return env
 
 
 def missing_browser() -> str | None:
@@ -59,7 +93,19 @@ def missing_browser() -> str | None:
 
 
 def copy_course(dest: Path) -> Path:
-    """Copy the repository (without git, caches or grading output) to `dest`, so running lessons leaves it alone."""
+    """Copy the course to `dest` as a fresh clone of this checkout would have it, so running it leaves this one alone.
+
+    The files git tracks or would track, as they are now (changes not committed included),
+    nothing it ignores (caches, the gradebook, grading output, fetched assignments).
+    """
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True)
+    if listed.returncode == 0 and listed.stdout:
+        for name in filter(None, listed.stdout.split("\0")):
+            if (ROOT / name).is_file():
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, dest / name)
+        return dest
 
     def ignore(folder, names):
         where = Path(folder).relative_to(ROOT)
@@ -115,9 +161,10 @@ def _alive(pid: int) -> bool:
 class JupyterLabServer:
     """`jupyter lab` on 127.0.0.1 with a random free port and token, serving `root`."""
 
-    def __init__(self, root: Path, state: Path):
+    def __init__(self, root: Path, state: Path, env: dict | None = None):
         self.root = Path(root)
-        self.state = Path(state)  # settings, workspaces, runtime files, the log
+        self.state = Path(state)  # settings, workspaces, runtime files, HOME, the log
+        self.extra_env = dict(env or {})  # say, NBGRADER_EXCHANGE
         self.token = secrets.token_hex(16)
         self.port = None
         self.process = None
@@ -138,8 +185,11 @@ class JupyterLabServer:
             (settings / name).write_text(json.dumps(values))
         for sub in ("workspaces", "runtime", "config", "ipython"):
             (self.state / sub).mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(self.state / "runtime"),
-                   JUPYTER_CONFIG_DIR=str(self.state / "config"), IPYTHONDIR=str(self.state / "ipython"))
+        # HOME and every Jupyter folder inside `state`: nbgrader's cache (the student's record of
+        # submissions) lives in the data folder, ~/.local/share/jupyter by default
+        env = isolated_env(self.state / "home", JUPYTER_RUNTIME_DIR=str(self.state / "runtime"),
+                           JUPYTER_CONFIG_DIR=str(self.state / "config"), JUPYTER_DATA_DIR=str(self.state / "data"),
+                           IPYTHONDIR=str(self.state / "ipython"), **self.extra_env)
         for attempt in range(3):
             self.port = _free_port()
             cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
@@ -299,21 +349,50 @@ class LessonCheck:
 
     def report(self) -> str:
         lines = [f"{self.notebook}: {len(self.problems)} problem(s)"] + [f"  - {p}" for p in self.problems]
-        lines.append(f"  screenshots: {SCREENSHOTS}")
+        lines.append(f"  screenshots: {screenshots_dir()}")
         return "\n".join(lines)
 
 
-def menu(page, menu_name: str, command: str) -> None:
+def _until_shown(page, menu_name: str, shown, what: str, timeout: float):
+    """Click `menu_name` in the menu bar until `shown()` is true; wait on that, not on a fixed time.
+
+    A click on the menu bar while a menu is open (another one, or this one still closing)
+    only closes it, and on a loaded machine a menu can take seconds to show: so while
+    nothing shows, the click is repeated every few seconds, after closing any open menu.
+    """
+    title = page.get_by_role("menuitem", name=menu_name, exact=True)
+    deadline = time.monotonic() + timeout
+    clicked = None
+    while not shown():
+        now = time.monotonic()
+        if now > deadline:
+            raise AssertionError(f"the {menu_name} menu did not show {what} within {timeout:g} s")
+        if clicked is None or now - clicked > 3:
+            if page.locator(".lm-Menu").count():
+                page.keyboard.press("Escape")
+            title.click()
+            clicked = time.monotonic()
+        page.wait_for_timeout(100)
+
+
+def open_menu(page, menu_name: str, timeout: float = 60):
+    """Open `menu_name` of the menu bar; return the locator of its items, once they show."""
+    items = page.locator(".lm-Menu .lm-Menu-content li.lm-Menu-item")
+    _until_shown(page, menu_name, lambda: items.count() > 0 and items.first.is_visible(), "its items", timeout)
+    return items
+
+
+def menu(page, menu_name: str, command: str, timeout: float = 60) -> None:
     """Click a menu of the menu bar, then its item for `command` (Lumino menus carry `data-command`)."""
-    page.get_by_role("menuitem", name=menu_name, exact=True).click()
     item = page.locator(f'.lm-Menu-content li.lm-Menu-item[data-command="{command}"]')
-    item.wait_for(state="visible", timeout=10_000)
-    item.click()
+    _until_shown(page, menu_name, lambda: item.count() > 0 and item.first.is_visible(), repr(command), timeout)
+    item.first.click()
 
 
 def screenshot(target, name: str, shots: list[Path] | None = None) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     target.screenshot(path=str(path))
     if shots is not None:
         shots.append(path)
@@ -435,14 +514,16 @@ def _log_console_errors(page, path: str) -> list[str]:
 
 
 def check_lesson(page, server: JupyterLabServer, path: str, *, name: str | None = None,
-                 run_timeout: float = 240, moves: int = 3, redraw_timeout_ms: int = 20_000) -> LessonCheck:
+                 run_timeout: float = 240, moves: int = 3, redraw_timeout_ms: int = 60_000) -> LessonCheck:
     """Open `path`, run all cells through the menus, and check what a student would see.
 
     Problems reported: a cell showing an error that is not tagged `raises-exception`; a cell
     that did not run; a widget that did not render ("Loading widget...", or its plain-text
     repr); for every slider panel (a widget box holding a slider and an Output): not exactly
     one image before and after the moves, a slider whose move does not change the image, an
-    error inside the panel's output, and errors logged by slider callbacks.
+    error inside the panel's output, and errors logged by slider callbacks. A move has
+    `redraw_timeout_ms` to change the image: generous, since on a loaded machine a redraw
+    can wait behind a slow one (2 threads x 4 increments explores 12,870 schedules).
     """
     name = name or Path(path).stem
     check = LessonCheck(path)
@@ -552,14 +633,14 @@ def check_nbgrader(page, server: JupyterLabServer, assignments: list[str], relea
     `assignments`: the ids the formgrader must list (the folders of `source/`). `released`:
     an assignment released to the exchange beforehand, which the student's list must offer
     to fetch; the panel's Fetch and Submit buttons must then move it to the downloaded and
-    submitted lists, as a student's clicks would.
+    submitted lists, as a student's clicks would. The fetched notebook's link to its lesson
+    must open the lesson, and formgrader's Collect and Autograde buttons must then grade
+    the submission (`check_formgrader_autograde`).
     """
     problems = []
     page.goto(server.url("lab/workspaces/nbgrader?reset"))
     page.wait_for_selector("#jp-MainMenu", timeout=60_000)
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    items = page.locator(".lm-Menu-content li.lm-Menu-item")
-    items.first.wait_for(state="visible", timeout=10_000)
+    items = open_menu(page, "Nbgrader")
     commands = items.evaluate_all("els => els.map(e => e.dataset.command)")
     screenshot(page, "nbgrader-menu")
     page.keyboard.press("Escape")
@@ -577,11 +658,16 @@ def check_nbgrader(page, server: JupyterLabServer, assignments: list[str], relea
     except Exception:
         problems.append("Nbgrader > Formgrader did not show 'Manage Assignments'")
     table = frame.locator("table")
+    try:  # the page asks the server for its list (slow on a loaded machine), then replaces this row with it
+        table.get_by_text("Loading, please wait...").first.wait_for(state="detached", timeout=120_000)
+        table.locator("td.name").first.wait_for(state="visible", timeout=30_000)
+    except Exception:
+        problems.append("the formgrader's list of assignments did not load within 150 s")
+    listed = set(table.locator("td.name").all_inner_texts())
     for assignment in assignments:
-        try:
-            table.get_by_text(assignment, exact=True).first.wait_for(state="visible", timeout=15_000)
-        except Exception:
-            problems.append(f"the formgrader does not list the assignment {assignment!r} from source/")
+        if assignment not in {name.strip() for name in listed}:
+            problems.append(f"the formgrader does not list the assignment {assignment!r} from source/ "
+                            f"(it lists {sorted(listed)})")
     body = frame.locator("body").inner_text()
     if "does not exist" in body:
         problems.append("the formgrader warns: " + next(line for line in body.splitlines() if "does not exist" in line))
@@ -625,4 +711,85 @@ def check_nbgrader(page, server: JupyterLabServer, assignments: list[str], relea
     text = page.locator(".jp-NbgraderAssignmentList, #jp-main-dock-panel").first.inner_text()
     if "does not exist" in text:
         problems.append("the assignment list warns that the exchange directory does not exist")
+    if released and not problems:
+        problems += check_lesson_link(page, server, f"{released}/{released}.ipynb")
+        problems += check_formgrader_autograde(page, server, released, pwd.getpwuid(os.getuid()).pw_name)
     return problems
+
+
+def check_lesson_link(page, server: JupyterLabServer, path: str, timeout: float = 60) -> list[str]:
+    """Open the notebook `path` (a fetched assignment) and click its first link to a lesson; the lesson must open."""
+    page.goto(server.url(f"lab/workspaces/lesson-link/tree/{path}?reset"))
+    link = page.locator(".jp-RenderedMarkdown a[href*='notebooks/']").first
+    try:
+        link.wait_for(state="visible", timeout=timeout * 1000)
+    except Exception:
+        return [f"{path} shows no link to a lesson (notebooks/...)"]
+    lesson = "notebooks/" + link.inner_text().strip().rsplit("/", 1)[-1]
+    link.click()
+    deadline = time.monotonic() + timeout
+    while page.evaluate(f"(path) => !!({_JS_FIND_PANEL})(path)", lesson) is False:
+        if time.monotonic() > deadline:
+            screenshot(page, "lesson-link")
+            return [f"the link of {path} to its lesson did not open {lesson} within {timeout:g} s"]
+        page.wait_for_timeout(250)
+    screenshot(page, "lesson-link")
+    return []
+
+
+def _formgrader_modal(frame, timeout: float) -> tuple[str, str]:
+    """Wait for formgrader's result dialog; return ('success' or 'error', its text), and close it."""
+    modal = frame.locator("#success-modal, #error-modal").first
+    modal.wait_for(state="visible", timeout=timeout * 1000)
+    kind = "success" if modal.get_attribute("id") == "success-modal" else "error"
+    text = modal.inner_text()
+    modal.locator(".modal-footer button").first.click()
+    modal.wait_for(state="detached", timeout=30_000)
+    return kind, text
+
+
+def check_formgrader_autograde(page, server: JupyterLabServer, assignment: str, student: str,
+                               timeout: float = 300) -> list[str]:
+    """In Nbgrader > Formgrader: Collect `assignment`, open its submissions, Autograde `student`'s; return problems.
+
+    On a fresh clone nothing has run `nbgrader generate_assignment`: the Autograde button must work all the same.
+    """
+    page.goto(server.url("lab/workspaces/grading?reset"))  # a name not in the frame URL looked for
+    page.wait_for_selector("#jp-MainMenu", timeout=60_000)
+    menu(page, "Nbgrader", "nbgrader:open-formgrader")
+    frame = _frame_with(page, "/formgrader")
+    row = frame.locator("tr").filter(has=frame.locator("td.name", has_text=re.compile(rf"^{re.escape(assignment)}$")))
+    collect = row.locator("td.collect a")
+    try:
+        collect.wait_for(state="visible", timeout=60_000)
+    except Exception:
+        screenshot(page, "formgrader-collect")
+        return [f"formgrader shows no Collect button for {assignment!r}"]
+    collect.click()
+    kind, text = _formgrader_modal(frame, timeout)
+    if kind != "success":
+        screenshot(page, "formgrader-collect")
+        return [f"formgrader's Collect of {assignment!r} failed: {text[-1500:]}"]
+    submissions = row.locator("td.num-submissions a")
+    submissions.wait_for(state="visible", timeout=60_000)
+    submissions.click()
+    submission = frame.locator("tr").filter(has=frame.locator("td.student-id", has_text=re.compile(
+        rf"^{re.escape(student)}$")))
+    autograde = submission.locator("td.autograde a")
+    try:
+        autograde.wait_for(state="visible", timeout=60_000)
+    except Exception:
+        screenshot(page, "formgrader-submissions")
+        return [f"formgrader's submissions of {assignment!r} show no Autograde button for {student!r}"]
+    autograde.click()
+    kind, text = _formgrader_modal(frame, timeout)
+    screenshot(page, "formgrader-autograded")
+    if kind != "success":
+        return [f"formgrader's Autograde of {student!r}'s {assignment!r} failed: {text[-1500:]}"]
+    score = submission.locator("td.score")
+    deadline = time.monotonic() + 60
+    while not re.fullmatch(r"\s*[\d.]+ / [\d.]+\s*", score.inner_text()):
+        if time.monotonic() > deadline:
+            return [f"after Autograde, formgrader shows no score for {student!r}: {submission.inner_text()!r}"]
+        page.wait_for_timeout(250)
+    return []

@@ -1,8 +1,10 @@
 """JupyterLab in headless Chromium: lessons run from the menus, their sliders redraw in place, nbgrader's panels open.
 
 Needs Debian's Chromium (`apt-get install -y chromium`) and the `playwright` package
-(requirements.txt); without them these tests fail and say what to install. Screenshots
-of every checked state go to `screenshots/` (or $RUSTSYNC_SCREENSHOTS).
+(requirements.txt); without them these tests fail and say what to install. Everything
+stays in pytest's temporary folder: the copy of the course, its exchange, the HOME of the
+server, of nbgrader and of Chromium (so nbgrader's cache of submissions too), and the
+screenshots of every checked state (or in $RUSTSYNC_SCREENSHOTS, when set).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from browser_helpers import (
     CHROMIUM_ARGS,
     INSTALL_HINT,
     ROOT,
-    SCREENSHOTS,
     JupyterLabServer,
     check_lesson,
     check_nbgrader,
     copy_course,
+    isolated_env,
     missing_browser,
+    screenshots_dir,
+    use_screenshots_dir,
 )
 
 # Lessons 00 and 05 must pass; every other lesson whose code uses widgets is checked too.
@@ -49,31 +53,32 @@ def browser_ready():
         pytest.fail(reason, pytrace=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def screenshots(tmp_path_factory):
+    return use_screenshots_dir(tmp_path_factory.mktemp("screenshots"))
+
+
 @pytest.fixture(scope="session")
 def course(tmp_path_factory):
-    """A copy of the course with its own nbgrader exchange, one assignment released to it."""
+    """A copy of the course (as a fresh clone: no gradebook) with its own exchange, one assignment released to it."""
     base = tmp_path_factory.mktemp("browser")
     root = copy_course(base / "course")
-    exchange = base / "exchange"
-    config = root / "nbgrader_config.py"
-    text = config.read_text() if config.exists() else "c = get_config()  # noqa: F821\n"
-    if "course_id" not in text:  # nbgrader needs one to release; the course's own config normally sets it
-        text += '\nc.CourseDirectory.course_id = "rustsync"\n'
-    config.write_text(text + f"\n# the browser test's own exchange\nc.Exchange.root = {str(exchange)!r}\n")
+    exchange = base / "exchange"  # the course's nbgrader_config.py reads NBGRADER_EXCHANGE
     released = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) if (root / "release").is_dir() else []
     release = released[0] if released else None
     if release:
         done = subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", release],
-                              cwd=root, capture_output=True, text=True, timeout=120)
+                              cwd=root, capture_output=True, text=True, timeout=300,
+                              env=isolated_env(base / "instructor", NBGRADER_EXCHANGE=str(exchange)))
         assert done.returncode == 0, f"nbgrader release_assignment {release} failed:\n{done.stdout}\n{done.stderr}"
     sources = sorted(p.name for p in (root / "source").iterdir() if p.is_dir()) if (root / "source").is_dir() else []
-    return {"root": root, "state": base / "state", "assignments": sources, "released": release}
+    return {"root": root, "state": base / "state", "exchange": exchange, "assignments": sources, "released": release}
 
 
 @pytest.fixture(scope="session")
 def lab(browser_ready, course):
     """JupyterLab on the copy; stopped with its kernels at the end, also when a test failed."""
-    server = JupyterLabServer(course["root"], course["state"])
+    server = JupyterLabServer(course["root"], course["state"], env={"NBGRADER_EXCHANGE": str(course["exchange"])})
     try:
         server.start()
         yield server
@@ -83,12 +88,14 @@ def lab(browser_ready, course):
 
 
 @pytest.fixture(scope="session")
-def browser(browser_ready):
+def browser(browser_ready, tmp_path_factory):
     from playwright.sync_api import Error, sync_playwright
 
+    home = tmp_path_factory.mktemp("chromium-home")  # Chromium's crash reports, dconf and caches go there
     with sync_playwright() as playwright:
         try:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                                  env=isolated_env(home))
         except Error as err:
             pytest.fail(f"Chromium at {CHROMIUM} did not start: {err}\n{INSTALL_HINT}", pytrace=False)
         try:
@@ -166,7 +173,9 @@ def test_the_lesson_check_catches_a_broken_lesson(lab, page, course):
 
 
 def test_nbgrader_menu_opens_the_formgrader_and_the_assignment_list(lab, page, course):
+    """The two panels open; then, as on a fresh clone, a student fetches and submits, the fetched notebook's
+    link opens its lesson, and formgrader's Collect and Autograde buttons grade the submission."""
     assert course["assignments"], "source/ holds no assignment for the formgrader to list"
     problems = check_nbgrader(page, lab, course["assignments"], course["released"])
-    assert not problems, "\n".join(problems) + f"\nscreenshots: {SCREENSHOTS}"
+    assert not problems, "\n".join(problems) + f"\nscreenshots: {screenshots_dir()}"
 

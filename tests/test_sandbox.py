@@ -31,6 +31,7 @@ from rustsync.sandbox import (
     SandboxError,
     bwrap_command,
     check_bwrap,
+    kernel_needs,
     sandbox_enabled,
 )
 
@@ -43,6 +44,18 @@ def run_async(coroutine):
     in-process nbgrader) can leave an event loop running on the main thread."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path, monkeypatch):
+    """A HOME of the test's own: making a kernel manager creates IPython's folder (~/.ipython) there."""
+    home = tmp_path / "user"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    return home
 
 
 @pytest.fixture
@@ -144,8 +157,9 @@ print(json.dumps({
 }))
 """
     tmp = course.parent
+    # as SandboxedKernelManager does: Python's folders shown again (they may lie under /tmp, which is hidden)
     cmd = bwrap_command([sys.executable, "-c", probe], workdir=course / "autograded/ann/a", runtime_dir=tmp / "run",
-                        hide=[course], keep=[course / "pkg"], home=tmp / "home")
+                        hide=[course], keep=[*kernel_needs(), course / "pkg"], home=tmp / "home")
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
@@ -176,7 +190,8 @@ def test_the_kernel_manager_starts_the_kernel_under_bwrap_on_unix_sockets(course
         assert km.kernel_spec.interrupt_mode == "message"  # SIGINT to the process group would end bwrap
         order = mounts(cmd)
         assert ("--tmpfs", str(course)) in order and ("--bind", runtime) in order
-        assert ("--bind", str(course / "autograded/ann/a")) in order and "--share-net" not in cmd
+        # the kernel's folder is read-only unless `writable` (the grader runs it on a scratch copy)
+        assert ("--ro-bind", str(course / "autograded/ann/a")) in order and "--share-net" not in cmd
     finally:
         run_async(km.cleanup_resources())
     assert not os.path.exists(runtime)
@@ -234,6 +249,7 @@ def test_the_course_runs_autograde_and_only_autograde_in_the_sandbox():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     ours = list(config.Autograde.autograde_preprocessors)
     default = Autograde.class_traits()["autograde_preprocessors"].default()
-    assert ours == [SandboxedExecute if p is Execute else p for p in default] and ours != default
+    at = default.index(Execute)  # in its place, an Execute that starts its kernels in the sandbox
+    assert issubclass(ours[at], SandboxedExecute) and ours[:at] + ours[at + 1:] == default[:at] + default[at + 1:]
     # `nbgrader validate` and generate_solution make nbgrader's Execute: it keeps its kernel manager
     assert Execute(config=config).kernel_manager_class is AsyncKernelManager
