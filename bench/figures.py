@@ -2,7 +2,7 @@
 
 lost_updates.png   lost updates against thread count (scheduler and real threads, with and without Mutex)
 outcomes.png       final values of 2 threads x 3 racy increments over all 924 interleavings
-timeline.png       the schedule that ends at 2, a lane per thread, lost writes crossed out
+timeline.png       the simplest schedule that ends at 2 (4 preemptions), a lane per thread, lost writes crossed out
 """
 
 import pathlib
@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from rustsync.lab import racy_counter  # noqa: E402
 from rustsync.plots import plot_lost_updates, plot_outcome_histogram, plot_timeline  # noqa: E402
-from rustsync.sched import explore, replay  # noqa: E402
+from rustsync.sched import explore, minimal_schedule, needs  # noqa: E402
 
 
 def main(folder):
@@ -30,9 +30,9 @@ def main(folder):
     plot_outcome_histogram(exploration, ax=ax, expected=6)
     fig.savefig(folder / "outcomes.png", dpi=110)
 
-    worst = replay(racy_counter(2, 3), exploration.example(2))
+    worst = minimal_schedule(racy_counter(2, 3), 2)
     fig, ax = plt.subplots(figsize=(9, 2.8), layout="constrained")
-    plot_timeline(worst, ax=ax)
+    plot_timeline(worst, ax=ax, title=f"Schedule {worst.schedule} → 2: it {needs(worst.preemptions)}")
     fig.savefig(folder / "timeline.png", dpi=110)
     for name in ("lost_updates.png", "outcomes.png", "timeline.png"):
         print(folder / name)

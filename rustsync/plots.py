@@ -74,7 +74,7 @@ def plot_outcome_histogram(exploration, ax=None, expected=None, title=None):
     colors = [COLORS["mutex"] if expected is not None and str(expected) == lab else COLORS["racy"]
               for lab in labels]
     bars = ax.bar(labels, counts, color=colors)
-    ax.bar_label(bars, fontsize="small")
+    ax.bar_label(bars)
     ax.margins(y=0.12)
     ax.set_xlabel("final value of the counter")
     ax.set_ylabel("schedules")
@@ -83,7 +83,7 @@ def plot_outcome_histogram(exploration, ax=None, expected=None, title=None):
         from matplotlib.patches import Patch
 
         ax.legend(handles=[Patch(color=COLORS["mutex"], label=f"correct ({expected})"),
-                           Patch(color=COLORS["racy"], label="an update was lost")], fontsize="small")
+                           Patch(color=COLORS["racy"], label="an update was lost")])
     return dict(zip(labels, counts, strict=True))
 
 
@@ -110,9 +110,13 @@ def lost_writes(trace):
     return sorted(set(lost))
 
 
+# One shape per kind of step; the legend draws each in grey once. Two kinds never share a shape.
 _MARKERS = {"read": ("o", "read"), "write": ("s", "write"), "lock": ("v", "lock"),
-            "try_lock": ("1", "try_lock"), "fetch_add": ("D", "fetch_add"), "clone": ("P", "clone"),
-            "drop": ("X", "drop")}
+            "try_lock": ("^", "try_lock"), "fetch_add": ("D", "fetch_add"), "fetch_sub": ("d", "fetch_sub"),
+            "load": ("p", "load"), "store": ("P", "store"), "swap": ("<", "swap"),
+            "compare_exchange": (">", "compare_exchange"), "count": ("h", "strong_count"),
+            "clone": ("*", "clone"), "drop": ("X", "drop"), "sleep": ("8", "sleep"), "join": ("H", "join")}
+_SPARE = ["1", "2", "3", "4", "+", "x", "|", "_"]
 
 
 def _marker(op):
@@ -121,7 +125,10 @@ def _marker(op):
         kind = op.rsplit(":", 1)[-1]
         if kind in ("read", "write"):
             return _MARKERS[kind]
-    return _MARKERS.get(op.split(":")[0], ("o", op))
+    found = _MARKERS.get(op.split(":")[0])
+    if found is None:  # an operation the table does not know: a shape no other kind uses
+        found = _MARKERS[op] = (_SPARE[len(_MARKERS) % len(_SPARE)], op)
+    return found
 
 
 def _step_text(ev):
@@ -133,12 +140,19 @@ def _step_text(ev):
     return f"{ev.op.split(':')[0]} {ev.value}" if ":" in ev.op else str(ev.value)
 
 
-def plot_timeline(run, ax=None, upto=None, title=None):
-    """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out."""
+def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
+    """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out.
+
+    For a run that ended in a deadlock, `waits` (the default when the whole run is shown)
+    adds a last column: each waiting thread, and what it waits for.
+    """
     steps = [ev for ev in run.trace if ev.step is not None]
     if upto is not None:
         steps = [ev for ev in steps if ev.step <= upto]
-    threads = sorted({ev.thread for ev in run.trace if ev.step is not None}) or [0]
+    if waits is None:
+        waits = run.deadlock is not None and (upto is None or upto >= len(run.schedule) - 1)
+    waiting = run.deadlock.waits if waits and run.deadlock is not None else ()
+    threads = sorted({ev.thread for ev in run.trace if ev.step is not None} | {t for t, _, _ in waiting}) or [0]
     ax = _axes(ax, size=(max(6, 0.45 * len(steps) + 2), 1.0 + 0.6 * len(threads)))
     lost = set(lost_writes(run.trace))
     seen = set()
@@ -152,12 +166,23 @@ def plot_timeline(run, ax=None, upto=None, title=None):
         text = _step_text(ev)
         if text:
             ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
-                        ha="center", fontsize="x-small")
+                        ha="center", fontsize="small")
         if ev.step in lost:
             ax.scatter(ev.step, ev.thread, marker="x", s=260, color=COLORS["racy"], zorder=4,
                        label="lost write" if "lost write" not in seen else None)
             seen.add("lost write")
+    last = max(len(run.schedule) - 1, 0)
+    for thread, what, _holder in waiting:  # after the last step: who waits for what
+        ax.scatter(last + 1, thread, marker="o", s=110, facecolors="none", zorder=3,
+                   edgecolors=LANE_COLORS[thread % len(LANE_COLORS)], linewidths=1.8)
+        ax.annotate(f"waits: {what}", (last + 1, thread), textcoords="offset points", xytext=(0, 9),
+                    ha="center", fontsize="small")
+    if waiting:
+        ax.scatter([], [], marker="o", s=60, facecolors="none", edgecolors="#777777", label="waits")
+        seen.add("waits")
     held = _held_intervals(run.trace, upto)
+    if waiting:  # the locks still held when every thread waits: held into the last column
+        held = [(thread, start, last + 1 if end == last else end) for thread, start, end in held]
     for thread, start, end in held:
         ax.plot([start, end], [thread, thread], color=LANE_COLORS[thread % len(LANE_COLORS)],
                 linewidth=6, alpha=0.25, solid_capstyle="round")
@@ -165,16 +190,16 @@ def plot_timeline(run, ax=None, upto=None, title=None):
     ax.set_ylim(min(threads) - 0.7, max(threads) + 0.7)
     ax.set_xlabel("step")
     # The whole schedule's width even when only part is shown, so a step slider does not rescale.
-    last = max(len(run.schedule) - 1, 0)
-    ax.set_xlim(-0.7, last + 0.7)
+    ax.set_xlim(-0.7, last + (1.7 if run.deadlock is not None else 0.7))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.2)
-    outcome = run.outcome
-    ax.set_title(title or f"Schedule {run.schedule}  →  outcome {outcome}", fontsize="small")
+    outcome = "deadlock" if run.deadlock is not None else f"outcome {run.outcome}"
+    ax.set_title(title or f"Schedule {run.schedule}  →  {outcome}", fontsize="medium")
     if seen:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small")
-    return {"steps": [(ev.step, ev.thread, ev.op, ev.value) for ev in steps], "lost": sorted(lost)}
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return {"steps": [(ev.step, ev.thread, ev.op, ev.value) for ev in steps], "lost": sorted(lost),
+            "waits": [(t, what) for t, what, _ in waiting]}
 
 
 def _held_intervals(trace, upto=None):

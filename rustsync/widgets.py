@@ -4,20 +4,38 @@ Each panel owns one matplotlib figure and one fixed-height `Output`; a change re
 the figure and replaces the output's image in a single step (`clear_output(wait=True)`),
 so the page neither flickers nor stacks figures. The callbacks are plain methods: a
 test sets `panel.threads.value = 6` and reads `panel.data`, no browser needed.
+
+Every setting is computed once and its picture kept, so coming back to a slider
+position is instant. A setting that is still being computed is marked at once: the
+old figure fades and a "computing…" line names the new setting, so the old figure is
+never taken for the new one; both marks stay invisible for the first 80 ms, so quick
+updates do not flicker. A panel displays with its first figure as a plain PNG beside
+the widget, which is what a notebook shows before its kernel runs (GitHub, nbviewer,
+a lesson just opened).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import time
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
 from IPython.display import Image, clear_output, display
 
-from .lab import racy_counter
-from .plots import lost_update_data, plot_lost_updates, plot_outcome_histogram, plot_timeline
-from .sched import explore, replay, run
+from .lab import race, racy_counter, scheduled_race
+from .plots import plot_lost_updates, plot_outcome_histogram, plot_timeline
+from .sched import explore, minimal_schedule, needs, replay, run
+
+# The marks of a panel whose new figure is being computed: shown only if it takes longer than 80 ms.
+_STYLE = """<style>
+.rustsync-busy { visibility: hidden; animation: rustsync-show 0s linear 80ms forwards; color: #8a5a00; }
+@keyframes rustsync-show { to { visibility: visible; } }
+.rustsync-stale img { opacity: 0.3; transition: opacity 0s linear 80ms; }
+.rustsync-stale .rustsync-caption { opacity: 0.4; transition: opacity 0s linear 80ms; }
+</style>"""
 
 
 class _Panel:
@@ -27,6 +45,7 @@ class _Panel:
     size = (7, 3.6)
     margins = dict(left=0.1, right=0.97, top=0.9, bottom=0.14)
     dpi = 90
+    cache = True  # the same settings draw the same figure
 
     def __init__(self, controls):
         self.controls = controls
@@ -37,9 +56,13 @@ class _Panel:
         self.png = b""
         self.out = w.Output(layout=w.Layout(height=self.height, overflow="hidden"))
         self.status = w.HTML()
-        self.widget = w.VBox([w.HBox(controls), self.status, self.out])
+        self.busy = w.HTML()
+        self.widget = w.VBox([w.HBox(controls), w.HBox([self.status, self.busy]), self.out, w.HTML(_STYLE)])
+        self.widget.add_class("rustsync-panel")
         self.data = None
         self.draws = 0
+        self.seconds = 0.0  # how long the last update took (compute, draw, PNG)
+        self._shown = {}  # settings -> (png, data, caption)
         for control in controls:
             control.observe(self._changed, names="value")
         self.update()
@@ -47,25 +70,51 @@ class _Panel:
     def _changed(self, _change):
         self.update()
 
+    def settings(self):
+        return tuple(c.value for c in self.controls)
+
+    def describe(self):
+        """The settings in words, for the "computing…" line."""
+        return ", ".join(f"{c.description} {c.value}" for c in self.controls if getattr(c, "description", ""))
+
     def update(self):
-        """Recompute, redraw the figure in place, and show it."""
-        self.ax.clear()
-        for extra in self.fig.axes[1:]:
-            extra.remove()
-        self.data = self.draw(self.ax)
+        """Recompute (unless these settings were drawn before), redraw the figure in place, and show it."""
+        began = time.perf_counter()
+        key = self.settings()
+        shown = self._shown.get(key) if self.cache else None
+        if shown is None:
+            self.busy.value = f"<span class='rustsync-busy'>computing {html.escape(self.describe())}…</span>"
+            self.widget.add_class("rustsync-stale")
+            try:
+                self.ax.clear()
+                for extra in self.fig.axes[1:]:
+                    extra.remove()
+                self.caption = ""
+                data = self.draw(self.ax)
+                buffer = io.BytesIO()
+                self.fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+                shown = (buffer.getvalue(), data, self.caption)
+                if self.cache:
+                    self._shown[key] = shown
+            finally:
+                self.widget.remove_class("rustsync-stale")
+                self.busy.value = ""
+        self.png, self.data, caption = shown
+        self.status.value = f"<span class='rustsync-caption'>{caption}</span>" if caption else ""
         self.draws += 1
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=self.dpi)
-        self.png = buffer.getvalue()
         with self.out:
             clear_output(wait=True)
             display(Image(self.png))
+        self.seconds = time.perf_counter() - began
 
     def draw(self, ax):  # pragma: no cover - each panel draws its own
         raise NotImplementedError
 
-    def _ipython_display_(self):
-        display(self.widget)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # The widget, and its first figure as a PNG: notebooks saved with it show a picture before they run.
+        bundle = self.widget._repr_mimebundle_()
+        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        return bundle
 
     def save(self, path):
         """Write the current figure to a PNG file."""
@@ -75,23 +124,45 @@ class _Panel:
 class LostUpdatePanel(_Panel):
     """Threads and increments per thread: lost updates with and without a Mutex.
 
-    The scheduler lines are reproducible (they follow the seed); the real-thread line
-    changes from run to run, as real races do.
+    The scheduler lines are reproducible (they follow the seed). The real-thread line is
+    not: real races differ from run to run. Each point of each line is computed once for
+    its setting and kept, so a slider move computes only the new points; a new seed
+    measures the real threads again, as another run.
     """
 
     def __init__(self, threads=4, increments=50, seed=0, real=True):
         self.real = real
+        self._runs = {}  # (threads, increments, seed, kind) -> updates lost
         self.threads = w.IntSlider(value=threads, min=1, max=12, description="threads",
                                    continuous_update=False)
-        self.increments = w.IntSlider(value=increments, min=1, max=200, step=1, description="increments",
+        self.increments = w.IntSlider(value=increments, min=1, max=100, step=1, description="increments",
                                       continuous_update=False)
         self.seed = w.BoundedIntText(value=seed, min=0, max=10_000, description="seed",
                                      layout=w.Layout(width="160px"))
         super().__init__([self.threads, self.increments, self.seed])
 
+    def _lost(self, n, increments, seed, mutex):
+        key = (n, increments, seed, mutex)
+        lost = self._runs.get(key)
+        if lost is None:
+            lost = self._runs[key] = scheduled_race(n, increments, mutex=mutex, seed=seed + n).lost
+        return lost
+
+    def _real(self, n, increments, seed):
+        key = (n, increments, seed, "real")
+        lost = self._runs.get(key)
+        if lost is None:
+            lost = self._runs[key] = race(n, increments).lost
+        return lost
+
     def draw(self, ax):
-        data = lost_update_data(self.threads.value, self.increments.value, self.seed.value,
-                                real=self.real, real_mutex=False)
+        top, increments, seed = self.threads.value, self.increments.value, self.seed.value
+        counts = list(range(1, top + 1))
+        data = {"threads": counts, "increments": increments, "seed": seed,
+                "scheduler, no lock": [self._lost(n, increments, seed, False) for n in counts],
+                "scheduler, Mutex": [self._lost(n, increments, seed, True) for n in counts]}
+        if self.real:
+            data["real threads, no lock"] = [self._real(n, increments, seed) for n in counts]
         plot_lost_updates(data, ax=ax)
         return data
 
@@ -106,43 +177,95 @@ class OutcomePanel(_Panel):
         self.bound = w.Dropdown(options=[("no bound", "none"), ("1 preemption", 1), ("2 preemptions", 2),
                                          ("3 preemptions", 3), ("4 preemptions", 4)],
                                 value="none" if preemption_bound is None else preemption_bound, description="bound")
+        self._explorations = {}
         super().__init__([self.increments, self.bound])
+
+    def describe(self):
+        bound = "no bound" if self.bound.value == "none" else f"at most {self.bound.value} preemption(s)"
+        return f"2 threads × {self.increments.value} increments, {bound}"
 
     def draw(self, ax):
         k = self.increments.value
         bound = None if self.bound.value == "none" else self.bound.value
-        exploration = explore(racy_counter(2, k), preemption_bound=bound)
+        exploration = self._explorations.get((k, bound))
+        if exploration is None:
+            exploration = self._explorations[(k, bound)] = explore(racy_counter(2, k), preemption_bound=bound)
         plot_outcome_histogram(exploration, ax=ax, expected=2 * k,
                                title=f"2 threads × {k} increments: final values over "
-                                     f"{exploration.schedules} schedules")
+                                     f"{exploration.schedules:,} schedules")
         self.exploration = exploration
-        self.status.value = (f"<code>{exploration.schedules}</code> schedules, "
-                             f"outcomes <code>{dict(sorted(exploration.outcomes.items()))}</code>")
+        self.caption = (f"<code>{exploration.schedules}</code> schedules, "
+                        f"outcomes <code>{dict(sorted(exploration.outcomes.items()))}</code>")
         return dict(exploration.outcomes)
 
 
 class SchedulePanel(_Panel):
-    """Step through one schedule: a slider reveals the timeline one step at a time."""
+    """Step through one schedule: a slider reveals the timeline one step at a time.
 
-    size = (8, 2.6)
-    height = "300px"
-    margins = dict(left=0.1, right=0.84, top=0.86, bottom=0.2)
+    The schedule is `schedule` (replayed), or the simplest one whose outcome satisfies
+    `failing` (a function of the outcome, or a value: fewest preemptions, then fewest
+    steps, see `rustsync.sched.minimal_schedule`), or a seeded random one. A run that
+    ends in a deadlock has one more slider position: every thread waiting.
+    """
 
-    def __init__(self, program=None, schedule=None, seed=0):
+    size = (8, 2.8)
+    height = "310px"
+    margins = dict(left=0.1, right=0.83, top=0.86, bottom=0.2)
+
+    def __init__(self, program=None, schedule=None, seed=0, failing=None):
         self.program = program or racy_counter(2, 2)
-        self.run = replay(self.program, schedule) if schedule is not None else run(self.program, seed=seed)
-        last = max(len(self.run.schedule) - 1, 0)
-        self.step = w.IntSlider(value=last, min=0, max=last, description="step", continuous_update=True)
+        self.note = ""
+        found = None
+        if failing is not None and schedule is None:
+            found = minimal_schedule(self.program, failing)
+            if found is None:
+                self.note = "no schedule ends that way; "
+        self.simplest = found is not None
+        if found is not None:
+            self.run = found
+        elif schedule is not None:
+            self.run = replay(self.program, schedule)
+        else:
+            self.run = run(self.program, seed=seed)
+        self.steps = len(self.run.schedule)
+        last = max(self.steps - 1, 0) + (1 if self.run.deadlock is not None else 0)
+        self.step = w.IntSlider(value=last, min=0, max=last, description="show step",
+                                continuous_update=True, style={"description_width": "initial"})
         super().__init__([self.step])
+
+    def describe(self):
+        return f"step {self.step.value}"
 
     def draw(self, ax):
         upto = self.step.value
-        data = plot_timeline(self.run, ax=ax, upto=upto)
-        shown = ""
-        for ev in self.run.trace:
-            if ev.step is not None and ev.step > upto:
-                break
-            if ev.step == upto:
-                shown = str(ev)
-        self.status.value = "<pre style='margin:0'>" + html.escape(shown) + "</pre>"
+        waits = self.run.deadlock is not None and upto >= self.steps
+        data = plot_timeline(self.run, ax=ax, upto=min(upto, self.steps - 1) if self.steps else None,
+                             waits=waits)
+        schedule = html.escape(str(self.run.schedule))
+        preemptions = self.run.preemptions
+        if self.simplest:
+            how = f"the simplest schedule that ends this way, {schedule}, {needs(preemptions)}"
+        else:
+            how = f"the schedule {schedule} has {preemptions} preemption{'s' if preemptions != 1 else ''}"
+        if waits:
+            shown = "then every thread waits: " + html.escape(str(self.run.deadlock).removeprefix("deadlock: "))
+        else:
+            shown = ""
+            for ev in self.run.trace:
+                if ev.step is not None and ev.step > upto:
+                    break
+                if ev.step == upto:
+                    shown = html.escape(_in_words(ev))
+            shown = f"step {upto} of {self.steps - 1}: {shown}" if shown else f"step {upto}"
+        self.caption = f"{shown} &nbsp;·&nbsp; {self.note}{how}"
         return data
+
+
+def _in_words(ev):
+    verbs = {"read": "reads", "write": "writes", "lock": "locks", "try_lock": "tries to lock",
+             "count": "reads the count of", "fetch_add": "adds to", "sleep": "sleeps"}
+    what = verbs.get(ev.op.split(":")[-1] if ":" in ev.op else ev.op, ev.op)
+    obj = f" `{ev.obj}`" if ev.obj else ""
+    value = f" ({ev.value!r})" if ev.value is not None else ""
+    return f"thread {ev.thread} {what}{obj}{value}"
+

@@ -1,0 +1,829 @@
+"""The machinery under `rustsync.sched`: threads simulated on greenlets, one execution, the watchdog.
+
+Every execution, whatever explores it, goes through `_Execution.run`: the explorers
+differ only in who chooses the next thread (`chooser`) and in whether a recorder
+watches the threads (`recorder`, used by the model explorer in `_model`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import math
+import random
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+import greenlet
+
+from .. import _sim
+from ..errors import DeadlockError, JoinTimeout, PoisonError, ScheduleAborted, ThreadPanicked
+from ..ownership import bind_at_spawn
+
+# --- results ----------------------------------------------------------------------
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be followed: a thread that is blocked, finished or unknown."""
+
+
+class StuckThread(RuntimeError):
+    """A simulated thread ran too long without reaching a step of the course's primitives."""
+
+
+class StopRun(Exception):
+    """Raised by a chooser to end a run early (the run's threads are unwound; `run` returns None)."""
+
+
+@dataclass(slots=True)
+class Event:
+    """One entry of a trace: a step (with its index) or an event inside a step."""
+
+    step: int | None
+    thread: int
+    op: str
+    obj: str
+    value: object = None
+    held: tuple = ()
+
+    def __str__(self):
+        index = f"{self.step:>3}" if self.step is not None else "   "
+        value = "" if self.value is None else f" -> {self.value!r}"
+        held = f"  [holds {', '.join(self.held)}]" if self.held else ""
+        return f"{index}  T{self.thread}  {self.op:<10} {self.obj}{value}{held}"
+
+
+@dataclass(frozen=True)
+class Deadlock:
+    """Every live thread is blocked: `waits` lists (thread, what it waits for, held by)."""
+
+    waits: tuple
+    cycle: tuple
+
+    def __str__(self):
+        parts = [f"thread {t} waits for `{what}` held by thread {holder}" for t, what, holder in self.waits
+                 if t in self.cycle]
+        return "deadlock: " + "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Panic:
+    """A thread raised: the outcome of a run whose main thread died of an exception."""
+
+    thread: int
+    error: str
+
+    def __str__(self):
+        return f"thread {self.thread} panicked: {self.error}"
+
+
+@dataclass(frozen=True)
+class StepLimit:
+    """A schedule still running after `steps` steps (`max_steps`): `running` are the threads that had not ended."""
+
+    steps: int
+    running: tuple
+
+    def __str__(self):
+        who = ", ".join(str(t) for t in self.running)
+        return f"still running after {self.steps} steps: thread{'s' if len(self.running) > 1 else ''} {who}"
+
+
+@dataclass
+class Run:
+    """One execution: its outcome, the schedule it followed, and its trace."""
+
+    outcome: object
+    schedule: list
+    trace: list
+    deadlock: Deadlock | None = None
+    panics: dict = field(default_factory=dict)
+    choices: list = field(default_factory=list, repr=False)
+    threads: int = 1
+
+    @property
+    def completed(self):
+        return self.deadlock is None and not isinstance(self.outcome, (Panic, StepLimit))
+
+    @property
+    def preemptions(self):
+        """How many times the schedule switched away from a thread that could have gone on."""
+        return sum(_preempts(enabled, tid, prev, yielded) for enabled, tid, prev, yielded in self.choices)
+
+    def show(self):
+        """The trace as text, one line per event."""
+        return "\n".join(str(e) for e in self.trace)
+
+
+def _order(item):
+    outcome = item[0]
+    return (0, outcome) if isinstance(outcome, (int, float)) else (1, str(outcome))
+
+
+@dataclass
+class Exploration:
+    """Every outcome an exploration reached, how often, and one schedule for each.
+
+    `outcomes[o]` is the number of schedules (interleavings) that end with `o`;
+    `examples[o]` is one of them, a list of thread ids for `replay`. `mode` says how
+    they were found ("model": each thread run once per distinct history, schedules
+    counted; "every": each schedule run), `runs` how many executions it took, `note`
+    why a model exploration fell back to running every schedule, if it did.
+    """
+
+    outcomes: dict
+    examples: dict
+    schedules: int
+    complete: bool
+    preemption_bound: int | None = None
+    mode: str = "every"
+    runs: int = 0
+    states: int = 0
+    note: str = ""
+
+    def example(self, outcome):
+        return self.examples[freeze(outcome)]
+
+    @property
+    def deadlocks(self):
+        return [o for o in self.outcomes if isinstance(o, Deadlock)]
+
+    def __repr__(self):
+        shown = ", ".join(f"{o}: {n}" for o, n in sorted(self.outcomes.items(), key=_order))
+        return f"Exploration({self.schedules} schedules, outcomes {{{shown}}}, complete={self.complete})"
+
+
+# --- outcomes that cannot be dictionary keys ------------------------------------------
+
+
+class FrozenDict(dict):
+    """A dict outcome, made hashable (and read-only) so that explorations can count it."""
+
+    def __hash__(self):
+        return hash(frozenset(self.items()))
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("an outcome is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+
+
+@dataclass(frozen=True, eq=False)
+class Unhashable:
+    """An outcome of a type that cannot be hashed, counted by its `repr`."""
+
+    text: str
+
+    def __eq__(self, other):
+        return isinstance(other, Unhashable) and other.text == self.text
+
+    def __hash__(self):
+        return hash(self.text)
+
+    def __repr__(self):
+        return self.text
+
+
+def freeze(value, depth=0):
+    """`value` if it can be a dictionary key, else a hashable copy (a tuple, a frozenset, a FrozenDict)."""
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        pass
+    if depth > 20:
+        return Unhashable(repr(value))
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v, depth + 1) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(freeze(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return FrozenDict((freeze(k, depth + 1), freeze(v, depth + 1)) for k, v in value.items())
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return Unhashable(repr(value))
+
+
+def interleavings(*steps):
+    """How many ways threads with these numbers of steps can interleave: (sum)! / prod(n!)."""
+    total = math.factorial(sum(steps))
+    for n in steps:
+        total //= math.factorial(n)
+    return total
+
+
+# --- the racy cell ----------------------------------------------------------------
+
+
+class RacyCell:
+    """A shared value with no protection: `get()` and `set()` are separate steps.
+
+    `cell.set(cell.get() + 1)` in two threads is the lost update of the chapter:
+    another thread can write between this thread's read and its write.
+    """
+
+    def __init__(self, value=0, *, name="counter"):
+        self._value = value
+        self.name = name
+
+    def get(self):
+        sim = _sim._local.__dict__.get("thread")
+        if sim is None:
+            return self._value
+        sim.point("read", self)
+        value = self._value
+        sim.done(value)
+        return value
+
+    def set(self, value):
+        sim = _sim._local.__dict__.get("thread")
+        if sim is None:
+            self._value = value
+            return
+        sim.point("write", self)
+        self._value = value
+        sim.done(value)
+
+    def peek(self):
+        """The value, read without taking a step (for checks after a run)."""
+        sim = _sim._local.__dict__.get("thread")
+        if sim is not None and sim.execution.recorder is not None:
+            sim.execution.recorder.observe(sim, "peek", self)
+        return self._value
+
+    def __repr__(self):
+        return f"RacyCell({self._value!r})"
+
+
+# --- simulated threads ----------------------------------------------------------------
+
+NEW, RUNNING, PAUSED, FINISHED = "new", "running", "paused", "finished"
+
+
+class SimThread:
+    """A thread under the scheduler; the primitives call its methods at each step.
+
+    Each simulated thread is a greenlet: switching between them costs about a
+    microsecond, where waking an OS thread costs tens, and only the scheduler decides
+    who runs.
+    """
+
+    def __init__(self, execution, tid, name, func, given_name=None):
+        self.execution = execution
+        self.tid = tid
+        self.name = name
+        self.given_name = given_name
+        self.state = NEW
+        self.pending = None  # (op, object name) at a pause
+        self.pending_obj = None
+        self.blocked_by = None  # () -> holder or None, for blocking ops
+        self.invisible = False  # a pause no other thread can observe (join)
+        self.timed = False  # paused in join(timeout=...): gives up when every thread is blocked
+        self.timed_out = False
+        self.slept = False  # its last step was `sleep`: it lets the others go first
+        self.held = []
+        self.result = None
+        self.error = None
+        self.glet = greenlet.greenlet(lambda: self.main(func))
+        self.resumer = None
+        # kept by the model explorer's recorder: where this thread is in its life
+        self.origin = None
+        self.node = None
+        self.actions = None
+        self.written = None
+        self.seq = 0
+        self.spawned = 0
+        self.fin = None
+
+    # -- called by the primitives, on this thread ------------------------------------
+
+    def point(self, op, obj, blocked_by=None, invisible=False):
+        """Pause before an operation until the scheduler chooses this thread."""
+        execution = self.execution
+        if execution.aborting:
+            raise ScheduleAborted()
+        rec = execution.recorder
+        if rec is not None:
+            rec.pause(self, op, obj)
+        self.pending = (op, getattr(obj, "name", "") if obj is not None else "")
+        self.pending_obj = obj
+        self.blocked_by = blocked_by
+        self.invisible = invisible
+        self.state = PAUSED
+        self.resumer.switch()
+        self.state = RUNNING
+        self.pending = None
+        self.pending_obj = None
+        self.blocked_by = None
+        self.slept = op == "sleep"
+        if execution.aborting:
+            raise ScheduleAborted()
+        if rec is not None:
+            rec.resume(self, op, obj)
+        step = not invisible or self.timed_out
+        execution.record(self, op, obj, value="timeout" if self.timed_out else None, step=step)
+
+    def done(self, value):
+        """Attach the value read or written to the step just taken."""
+        execution = self.execution
+        execution.trace[-1].value = value
+        if execution.recorder is not None:
+            execution.recorder.done(self)
+
+    def event(self, op, obj, value=None):
+        """Record something inside a step (a guard's read or write, an unlock, an `Arc` count change)."""
+        execution = self.execution
+        execution.record(self, op, obj, value=value, step=False)
+        if execution.recorder is not None:
+            execution.recorder.event(self, op, obj)
+
+    def lock(self, mutex, ignore_poison=False):
+        if mutex._sim_holder is self:
+            raise DeadlockError(mutex._double_lock_message())
+        self.point("lock", mutex, blocked_by=lambda: mutex._sim_holder)
+        return self._acquired(mutex, ignore_poison)
+
+    def try_lock(self, mutex):
+        from ..errors import WouldBlock
+
+        self.point("try_lock", mutex)
+        if mutex._sim_holder is not None:
+            self.done("WouldBlock")
+            raise WouldBlock(f"another thread holds `{mutex.name}`")
+        return self._acquired(mutex, False)
+
+    def _acquired(self, mutex, ignore_poison):
+        from ..mutex import MutexGuard
+
+        mutex._sim_holder = self
+        guard = MutexGuard(mutex, sim=self)
+        self.held.append(guard)
+        if self.execution.recorder is not None:
+            self.execution.recorder.wrote(self, mutex)
+        if mutex._poisoned and not ignore_poison:
+            raise PoisonError(mutex._poison_detail(), guard)
+        return guard
+
+    def unlock(self, mutex):
+        mutex._sim_holder = None
+        self.held = [g for g in self.held if g._mutex is not mutex]
+        execution = self.execution
+        execution.record(self, "unlock", mutex, step=False)
+        if execution.recorder is not None:
+            execution.recorder.wrote(self, mutex)
+
+    def spawn(self, closure, name, moved=(), take=None):
+        return self.execution.spawn(self, closure, name, moved, take)
+
+    def wait_for(self, target, timed):
+        """Pause (without a step) until `target` has finished; with `timed`, give up when every thread waits."""
+        self.timed = timed
+        try:
+            self.point("join", target, blocked_by=lambda: None if target.state == FINISHED else target,
+                       invisible=True)
+        finally:
+            self.timed = False
+        if self.timed_out:
+            self.timed_out = False
+            return False
+        return True
+
+    # -- the thread's life ------------------------------------------------------------
+
+    def main(self, func):
+        execution = self.execution
+        try:
+            self.result = func()
+        except ScheduleAborted:
+            pass
+        except BaseException as exc:  # a panic: keep it, poison what it holds
+            if not execution.aborting:
+                self.error = exc
+                for guard in list(reversed(self.held)):
+                    if guard._live:
+                        guard._release(poison=True)
+        finally:
+            for guard in list(reversed(self.held)):
+                if guard._live:
+                    guard._mutex._sim_holder = None
+                    guard._live = False
+                    if execution.recorder is not None:
+                        execution.recorder.wrote(self, guard._mutex)
+            self.held = []
+            self.state = FINISHED
+            execution.ended_any = True  # a join may go on now
+            if execution.recorder is not None and not execution.aborting:
+                execution.recorder.finished(self)
+
+
+class SimJoinHandle:
+    """`join()` for a simulated thread: waits (without a step) until it has finished.
+
+    As the real `JoinHandle`: a second `join()` raises, and `join(timeout=...)` raises
+    `JoinTimeout` when the thread has not finished in time. No time passes under the
+    scheduler, so a timed join waits like `join()` while any thread can still take a
+    step, and times out (as a step of its own) when every thread is blocked, which is
+    when the real one would give up.
+    """
+
+    def __init__(self, thread):
+        self._thread = thread
+        self.name = thread.name
+        self._joined = False
+
+    def join(self, timeout=None):
+        __tracebackhide__ = True
+        if self._joined:
+            raise RuntimeError(f"thread '{self.name}' was already joined: join() consumes its handle")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise TypeError(f"join(timeout=...) takes a number of seconds or None, got {timeout!r}")
+        target = self._thread
+        me = _sim._local.__dict__.get("thread")
+        rec = me.execution.recorder if me is not None else None
+        if rec is not None:
+            rec.observe(me, "join", target)
+        if target.state != FINISHED:
+            if not me.wait_for(target, timed=timeout is not None):
+                raise JoinTimeout(
+                    f"thread '{self.name}' did not finish within {timeout} s: every thread is blocked, so it "
+                    "never would (a deadlock, waiting for a lock that is never released)")
+        self._joined = True
+        if target.error is not None:
+            raise ThreadPanicked(self.name, target.error) from target.error
+        return target.result
+
+    def is_finished(self):
+        me = _sim._local.__dict__.get("thread")
+        if me is not None and me.execution.recorder is not None:
+            me.execution.recorder.observe(me, "finished", self._thread)
+        return self._thread.state == FINISHED
+
+    def __repr__(self):
+        state = "finished" if self._thread.state == FINISHED else "running"
+        return f"JoinHandle {{ thread: '{self.name}', {state} }}"
+
+
+# --- one execution ----------------------------------------------------------------
+
+
+class _Execution:
+    def __init__(self, chooser, max_steps, clock, recorder=None, stop=None):
+        self.chooser = chooser
+        self.max_steps = max_steps
+        self.clock = clock  # [time of the last step], read by the watchdog
+        self.recorder = recorder
+        self.stop = stop  # the watchdog's flags: {"stop": True} once it gave up on this work
+        self.threads = []
+        self.trace = []
+        self.schedule = []
+        self.choices = []
+        self.aborting = bool(stop and stop.get("stop"))
+        self.ended_any = True  # a thread has ended since the joins were last looked at
+        self.running = None
+        self.yielded = False  # the thread that took the last step slept
+        if recorder is not None:
+            recorder.attach(self)
+
+    def record(self, thread, op, obj, value=None, step=True):
+        if self.aborting:  # unwinding after a deadlock: the run is over, its trace too
+            return
+        name = getattr(obj, "name", "") if obj is not None else ""
+        held = tuple(g._mutex.name for g in thread.held if g._live) if thread.held else ()
+        self.trace.append(Event(len(self.schedule) - 1 if step else None, thread.tid, op, name, value, held))
+
+    def _switch_into(self, thread):
+        """Run `thread` until its next step or its end, then come back here."""
+        here = greenlet.getcurrent()
+        local = _sim._local
+        previous = local.__dict__.get("thread")
+        thread.resumer = here
+        thread.glet.parent = here
+        self.running = thread
+        local.thread = thread
+        try:
+            thread.glet.switch()
+        finally:
+            local.thread = previous
+            self.running = previous
+            self.clock[0] = time.monotonic()
+
+    def spawn(self, parent, closure, name, moved, take=None):
+        tid = len(self.threads)
+        child = SimThread(self, tid, name or f"thread-{tid}", _dropping(bind_at_spawn(closure), moved), name)
+        if take is not None:
+            take(child)
+        self.threads.append(child)
+        if self.recorder is not None:
+            self.recorder.spawn(parent, child, closure, moved)
+        self._switch_into(child)  # the child runs until its first step
+        if self.aborting:
+            raise ScheduleAborted()
+        return SimJoinHandle(child)
+
+    def _unwind(self):
+        """Stop every paused thread: each raises ScheduleAborted at its pause and ends."""
+        self.aborting = True
+        for t in self.threads:
+            if t.state == PAUSED:
+                self._switch_into(t)
+
+    def run(self, program):
+        main = SimThread(self, 0, "main", program)
+        self.threads.append(main)
+        rec = self.recorder
+        if rec is not None:
+            rec.started(main)
+        self._switch_into(main)
+        if rec is not None:
+            rec.initial_done()
+        deadlock = limit = None
+        threads = self.threads
+        while True:
+            if self.aborting:
+                self._unwind()
+                raise ScheduleAborted()
+            if self.ended_any:  # only a thread's end lets a join go on
+                self.ended_any = False
+                self._advance_invisible()
+            live = []
+            enabled = []
+            for t in threads:
+                state = t.state
+                if state != FINISHED:
+                    live.append(t)
+                    if state == PAUSED and (t.blocked_by is None or t.blocked_by() is None):
+                        enabled.append(t.tid)
+            if not live:
+                break
+            timed = False
+            if not enabled:
+                # every thread waits: a join with a timeout gives up now (its timeout has run out)
+                enabled = [t.tid for t in live if t.state == PAUSED and t.timed]
+                timed = bool(enabled)
+                if not enabled:
+                    deadlock = _deadlock(live)
+                    self._unwind()
+                    break
+            if len(self.schedule) >= self.max_steps:
+                limit = StepLimit(self.max_steps, tuple(t.tid for t in live))
+                self._unwind()
+                break
+            prev = self.schedule[-1] if self.schedule else None
+            self.yielded = prev is not None and threads[prev].slept
+            if rec is not None:
+                rec.choosing(enabled, timed)
+            try:
+                tid = self.chooser(len(self.schedule), enabled, prev, self)
+            except ScheduleError:
+                self._unwind()
+                raise
+            except StopRun:
+                self._unwind()
+                return None
+            self.choices.append((tuple(enabled), tid, prev, self.yielded))
+            self.schedule.append(tid)
+            thread = threads[tid]
+            if timed:
+                thread.timed_out = True
+            self._switch_into(thread)
+            if rec is not None:
+                rec.resumed(tid, "timeout" if timed else "step")
+        panics = {t.tid: t.error for t in threads if t.error is not None}
+        if main.error is not None:
+            outcome = Panic(0, f"{type(main.error).__name__}: {main.error}")
+        elif deadlock is not None:
+            outcome = deadlock
+        elif limit is not None:
+            outcome = limit
+        else:
+            outcome = main.result
+        run = Run(outcome, self.schedule, self.trace, deadlock, panics, self.choices, len(threads))
+        if rec is not None:
+            rec.ended(run)
+        return run
+
+    def _advance_invisible(self):
+        moved = True
+        threads = self.threads
+        rec = self.recorder
+        while moved:
+            moved = False
+            for t in threads:
+                if t.state == PAUSED and t.invisible and (t.blocked_by is None or t.blocked_by() is None):
+                    self._switch_into(t)
+                    if rec is not None:
+                        rec.resumed(t.tid, "join")
+                    moved = True
+
+
+def _dropping(func, moved):
+    if not moved:
+        return func
+
+    def run():
+        try:
+            return func()
+        finally:
+            for value in moved:
+                value._drop()
+    return run
+
+
+def _deadlock(live):
+    waits = []
+    for t in live:
+        if t.blocked_by is not None:
+            holder = t.blocked_by()
+            what = t.pending[1] if t.pending[0] != "join" else f"join {holder.name}"
+            waits.append((t.tid, what, holder.tid if holder is not None else None))
+    return Deadlock(tuple(waits), _cycle(waits))
+
+
+def _cycle(waits):
+    edges = {t: h for t, _, h in waits}
+    for start in edges:
+        path, node = [], start
+        while node is not None and node not in path:
+            path.append(node)
+            node = edges.get(node)
+        if node is not None:
+            return tuple(path[path.index(node):])
+    return ()
+
+
+# --- the watchdog -----------------------------------------------------------------------
+
+_workers = weakref.WeakSet()  # scheduler threads still alive, for the exit hook
+GRACE = 1.0  # seconds a stopped scheduler thread gets to end before it is reported as blocked
+
+
+def _watched(work, step_timeout):
+    """Run `work(clock, state)` on an OS thread of its own; stop it if a step takes too long.
+
+    `work` sets `clock[0]` after every step. Code that blocks outside the course's
+    primitives (a `threading.Lock`, `time.sleep`, an endless loop) stops setting it;
+    after `step_timeout` seconds the work is stopped (`state["stop"]`, and an exception
+    raised inside the thread, again until it ends) and `StuckThread` raised here. The
+    work never goes on to other schedules after that: an explorer checks the flag.
+    """
+    clock = [time.monotonic()]
+    state = {"execution": None, "stop": False}
+    box = {}
+
+    def target():
+        try:
+            box["result"] = work(clock, state)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+        finally:
+            execution = state["execution"]
+            if execution is not None and not box.get("clean"):
+                try:  # greenlets must end on the thread that runs them, never at interpreter exit
+                    execution._unwind()
+                except BaseException:  # pragma: no cover - best effort while stopping
+                    pass
+            state["execution"] = None
+
+    thread = threading.Thread(target=target, daemon=True, name="rustsync-scheduler")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.02)
+        if thread.is_alive() and time.monotonic() - clock[0] > step_timeout:
+            execution = state["execution"]
+            culprit = execution.running if execution is not None else None
+            state["stop"] = True
+            if execution is not None:
+                execution.aborting = True
+            ended = _stop_thread(thread)
+            who = f"thread {culprit.tid} ({culprit.name})" if culprit is not None else "a thread"
+            if ended:
+                what = ("loops forever, or is blocked outside them (time.sleep, a threading.Lock, input()). "
+                        "It was stopped.")
+            else:
+                _workers.add(thread)
+                what = ("is blocked outside them, in a call Python cannot interrupt (a threading.Lock, "
+                        "time.sleep, input()). It was stopped; its OS thread ends when that call returns.")
+            raise StuckThread(
+                f"{who} ran for more than {step_timeout} s without reaching a step of the course's "
+                f"primitives: it {what} help: inside scheduled code, use rustsync's Mutex, spawn, join and sleep."
+            )
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def _stop_thread(thread, grace=GRACE):
+    """Raise ScheduleAborted inside `thread` until it ends; True if it ended within `grace` seconds."""
+    deadline = time.monotonic() + grace
+    while thread.is_alive() and time.monotonic() < deadline:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(ScheduleAborted))
+        thread.join(0.2)  # again if it was swallowed (by a __del__, a gc callback) and the thread still runs
+    return not thread.is_alive()
+
+
+@atexit.register
+def _stop_leftovers():
+    """At exit, give blocked scheduler threads a last chance to end before the interpreter goes."""
+    for thread in list(_workers):
+        if thread.is_alive():
+            _stop_thread(thread, grace=0.5)
+
+
+# --- choosing ---------------------------------------------------------------------
+
+
+def _default(enabled, prev, yielded=False):
+    """Who runs when nobody says: the last thread goes on, unless it just slept.
+
+    A thread that sleeps lets the others run first (the next one by id, round robin),
+    as an OS would while it sleeps; so a back-off loop does not spin forever by default.
+    """
+    if yielded and prev in enabled and len(enabled) > 1:
+        later = [t for t in enabled if t > prev]
+        return later[0] if later else next(t for t in enabled if t != prev)
+    return prev if prev in enabled else enabled[0]
+
+
+def _preempts(enabled, tid, prev, yielded=False):
+    """A switch away from a thread that could go on; after a sleep, staying on the sleeper."""
+    if prev is None or prev not in enabled:
+        return False
+    if yielded:
+        return tid == prev and len(enabled) > 1
+    return tid != prev
+
+
+def _try_order(enabled, prev, yielded=False):
+    first = _default(list(enabled), prev, yielded)
+    return [first] + [t for t in enabled if t != first]
+
+
+def _seeded(seed):
+    rng = random.Random(seed)
+
+    def choose(i, enabled, prev, execution):
+        return enabled[rng.randrange(len(enabled))]
+    return choose
+
+
+def _replayer(schedule, strict):
+    def choose(i, enabled, prev, execution):
+        if i < len(schedule):
+            tid = schedule[i]
+            if tid in enabled:
+                return tid
+            raise ScheduleError(_why_not(i, tid, execution))
+        if strict:
+            raise ScheduleError(
+                f"the schedule ended after {len(schedule)} steps but threads {enabled} can still run; "
+                "add their steps or call replay(..., strict=False) to let them finish in turn"
+            )
+        return _default(enabled, prev, execution.yielded)
+    return choose
+
+
+def _why_not(i, tid, execution):
+    known = len(execution.threads)
+    if tid < 0:
+        return f"step {i}: there is no thread {tid}: threads are numbered from 0, the main thread"
+    if tid >= known:
+        started = "only thread 0" if known == 1 else f"threads 0 to {known - 1}"
+        return (f"step {i}: there is no thread {tid} yet: so far the program has started {started} "
+                "(threads are numbered in the order `spawn` creates them)")
+    t = execution.threads[tid]
+    if t.state == FINISHED:
+        return f"step {i}: thread {tid} cannot run: it has finished"
+    if t.pending and t.pending[0] == "join":
+        return f"step {i}: thread {tid} cannot run: it waits to join a thread that has not finished"
+    holder = t.blocked_by() if t.blocked_by else None
+    what = t.pending[1] if t.pending else "?"
+    return (f"step {i}: thread {tid} cannot run: it is blocked on `{what}`, "
+            f"held by thread {holder.tid if holder else '?'}")
+
+
+def check_schedule(schedule):
+    """The schedule as a list of thread ids; ScheduleError for anything that is not an int (True, 1.0, "1")."""
+    try:
+        items = list(schedule)
+    except TypeError:
+        raise ScheduleError(f"a schedule is a list of thread numbers like [1, 2, 1], not {schedule!r}") from None
+    for i, tid in enumerate(items):
+        if type(tid) is not int:
+            raise ScheduleError(f"step {i} of the schedule is {tid!r} ({type(tid).__name__}): a schedule lists "
+                                "thread numbers, whole numbers like [1, 2, 1]")
+    return items
+
+
+def step_limit_message(run, max_steps):
+    """What ScheduleError says about a run stopped by `max_steps`: who was still running, where, and the schedule."""
+    limit = run.outcome
+    names = []
+    for tid in limit.running:
+        names.append(f"thread {tid}")
+    tail = run.schedule[-12:]
+    shown = ("[..., " + ", ".join(map(str, tail)) + "]") if len(run.schedule) > 12 else str(run.schedule)
+    return (f"the program took more than {max_steps} steps and was stopped: {', '.join(names)} "
+            f"{'was' if len(names) == 1 else 'were'} still running; the schedule {shown}. "
+            "Does a thread spin forever? (explore() counts such schedules as the outcome StepLimit.)")
