@@ -15,6 +15,10 @@ _HOME = None
 def pytest_configure(config):
     global _HOME
     _HOME = tempfile.mkdtemp(prefix="rustsync-test-home-")
+    real_home = os.path.expanduser("~")
+    for name, sub in (("RUSTUP_HOME", ".rustup"), ("CARGO_HOME", ".cargo")):  # rustc, found through rustup
+        if name not in os.environ and os.path.isdir(os.path.join(real_home, sub)):
+            os.environ[name] = os.path.join(real_home, sub)
     for name, sub in (("HOME", ""), ("IPYTHONDIR", ".ipython"), ("MPLCONFIGDIR", ".cache/matplotlib"),
                       ("JUPYTER_CONFIG_DIR", ".jupyter"), ("JUPYTER_DATA_DIR", ".local/share/jupyter"),
                       ("JUPYTER_RUNTIME_DIR", ".local/share/jupyter/runtime")):
