@@ -29,7 +29,7 @@ def pytest_configure(config):
         from hypothesis import settings
     except ImportError:  # pragma: no cover
         return
-    settings.register_profile("hermetic", database=None)
+    settings.register_profile("hermetic", database=None, derandomize=True)  # the same examples every run
     settings.load_profile("hermetic")
 
 
