@@ -636,7 +636,7 @@ def audited_transfers(moves):
     return tuple(balances), seen
 
 
-# (name, program, preemption bounds it is explored with, max_steps or None)
+# (name, program, preemption bounds it is explored with, other options of explore)
 CORPUS = [
     ("00 racy 2x2", racy_counter(2, 2), [None], None),
     ("00 racy 2x3", racy_counter(2, 3), [None], None),
@@ -660,7 +660,9 @@ CORPUS = [
     ("06 opposite diners", two_diners(dine), [None, 0, 1], None),
     ("06 diners in the same order", two_diners(dine, same_order=True), [None], None),
     ("06 polite diners", two_diners(dine_politely), [1, 2, 3], None),
-    ("06 polite diners, 30 steps", two_diners(dine_politely), [None], 30),
+    ("06 polite diners, 200 steps", two_diners(dine_politely), [None], {"max_steps": 200}),
+    ("06 polite diners, 24 steps, counted", two_diners(dine_politely), [None],
+     {"max_steps": 24, "stop_at_step_limit": False}),
     ("a00 two racy workers 1", lambda: two_racy_workers(1), [None], None),
     ("a00 two racy workers 2", lambda: two_racy_workers(2), [None], None),
     ("a01 locked worker", lambda: two_workers(locked_worker, 2), [None, 0, 3], None),
@@ -689,7 +691,10 @@ CORPUS = [
 def same_exploration(program, **options):
     fast = explore(program, **options)
     every = explore(program, mode="every", **options)
-    assert fast.mode == "model", fast.note
+    if options.get("stop_at_step_limit", True) and any(isinstance(o, StepLimit) for o in every.outcomes):
+        assert "ran past max_steps" in fast.note  # then both run schedules up to the first that spins
+    else:
+        assert fast.mode == "model", fast.note
     assert fast.outcomes == every.outcomes
     assert fast.schedules == every.schedules
     assert fast.examples == every.examples
@@ -697,13 +702,10 @@ def same_exploration(program, **options):
     return fast
 
 
-@pytest.mark.parametrize("name, program, bounds, max_steps", CORPUS, ids=[c[0] for c in CORPUS])
-def test_model_explorer_equals_every_schedule_on_the_lessons_programs(name, program, bounds, max_steps):
+@pytest.mark.parametrize("name, program, bounds, options", CORPUS, ids=[c[0] for c in CORPUS])
+def test_model_explorer_equals_every_schedule_on_the_lessons_programs(name, program, bounds, options):
     for bound in bounds:
-        options = {"preemption_bound": bound}
-        if max_steps is not None:
-            options["max_steps"] = max_steps
-        same_exploration(program, **options)
+        same_exploration(program, preemption_bound=bound, **(options or {}))
 
 
 def test_model_counts_three_and_four_threads_exactly():
@@ -859,7 +861,7 @@ def generated(spec):
     return program
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=_spec, bound=st.sampled_from([None, None, None, 1, 2]))
 def test_model_explorer_equals_every_schedule_on_generated_programs(spec, bound):
     program = generated(spec)
@@ -1038,8 +1040,8 @@ def test_no_crash_at_exit_after_a_stuck_thread():
     assert "exiting" in done.stdout
 
 
-def spins_in_one_schedule():
-    """Thread 1 waits in a loop for thread 2's flag; schedules that never run thread 2 spin forever."""
+def spins_in_one_schedule(setter_first=False):
+    """A thread waits in a loop for the other's flag; schedules that never run the setter spin forever."""
     flag = RacyCell(0, name="flag")
 
     def waiter():
@@ -1050,14 +1052,25 @@ def spins_in_one_schedule():
     def setter():
         flag.set(1)
 
-    a = spawn_unchecked(waiter)
-    b = spawn_unchecked(setter)
+    if setter_first:
+        b = spawn_unchecked(setter)
+        a = spawn_unchecked(waiter)
+    else:
+        a = spawn_unchecked(waiter)
+        b = spawn_unchecked(setter)
     return (a.join(), b.join())
 
 
 @pytest.mark.parametrize("mode", ["every", "model"])
-def test_an_over_long_schedule_is_an_outcome_not_the_end_of_the_exploration(mode):
-    exploration = explore(spins_in_one_schedule, max_steps=20, preemption_bound=1, mode=mode)
+def test_an_over_long_schedule_is_an_outcome_and_what_was_found_is_kept(mode):
+    # by default the exploration ends at the first schedule past max_steps, and says so
+    first = explore(lambda: spins_in_one_schedule(setter_first=True), max_steps=20, preemption_bound=1, mode=mode)
+    assert not first.complete
+    assert [o for o in first.outcomes if isinstance(o, StepLimit)] == [StepLimit(20, (0, 1, 2))]
+    assert ("saw it", None) in first.outcomes  # found before it, kept
+    # or it goes on, and every schedule cut at max_steps is counted
+    exploration = explore(spins_in_one_schedule, max_steps=20, preemption_bound=1, mode=mode,
+                          stop_at_step_limit=False)
     limits = [o for o in exploration.outcomes if isinstance(o, StepLimit)]
     assert limits, exploration
     assert ("saw it", None) in exploration.outcomes  # what the other schedules found is kept
@@ -1070,7 +1083,15 @@ def test_an_over_long_schedule_is_an_outcome_not_the_end_of_the_exploration(mode
 
 
 def test_over_long_schedules_count_the_same_in_both_modes():
-    same_exploration(spins_in_one_schedule, max_steps=12)
+    counted = same_exploration(spins_in_one_schedule, max_steps=12, stop_at_step_limit=False)
+    assert counted.complete and any(isinstance(o, StepLimit) for o in counted.outcomes)
+
+
+def test_a_spinning_program_is_reported_quickly():
+    began = time.monotonic()
+    exploration = explore(spins_in_one_schedule, preemption_bound=3)
+    assert time.monotonic() - began < 5
+    assert StepLimit(10_000, (0, 1, 2)) in exploration.outcomes and not exploration.complete
 
 
 def test_replay_refuses_true_and_floats_as_thread_ids():

@@ -157,7 +157,7 @@ def replay(program, schedule, *, strict=False, step_timeout=2.0, max_steps=10_00
 
 
 def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeout=2.0, max_steps=10_000,
-            mode="model", max_states=3_000_000):
+            mode="model", max_states=3_000_000, stop_at_step_limit=True):
     """Every schedule of `program`, up to `preemption_bound` preemptions: each outcome and how many reach it.
 
     A preemption is a switch away from a thread that could have gone on (after a
@@ -170,9 +170,17 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
     program (see the module's docstring for what it assumes, and how it checks it);
     `mode="every"` runs each schedule. `max_schedules` bounds the executions either
     mode makes and `max_states` the states the model visits: past them, `complete` is
-    False and the counts are those found so far. A schedule still running after
-    `max_steps` steps is cut there and counted as the outcome `StepLimit` (with the
-    threads still running); the exploration goes on with the other schedules.
+    False and the counts are those found so far.
+
+    A schedule still running after `max_steps` steps (a thread that spins forever) is
+    cut there and becomes the outcome `StepLimit`, which names the threads still
+    running; `examples` has its schedule. With `stop_at_step_limit` (the default) the
+    exploration then ends, as a program that can spin forever can have schedules of
+    every length: it returns what it found so far, in depth-first order, with
+    `complete=False`. Without it, the exploration goes on, every schedule cut at
+    `max_steps` counted as a `StepLimit` outcome: exact counts for a program that can
+    livelock, within a small `max_steps`.
+
     An outcome that cannot be a dictionary key (a list, a dict) is counted as a
     hashable copy of it (a tuple, a read-only dict).
     """
@@ -180,16 +188,22 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     bound = preemption_bound
 
+    stop = stop_at_step_limit
+
     def work(clock, state):
         if mode == "every":
-            return _explore_every(program, bound, max_schedules, max_steps, clock, state)
+            return _explore_every(program, bound, max_schedules, max_steps, clock, state, stop)
         explorer = _model.Explorer(program, bound=bound, max_steps=max_steps, max_runs=max_schedules,
-                                   max_states=max_states, clock=clock, state=state)
+                                   max_states=max_states, clock=clock, state=state, stop_at_step_limit=stop)
         try:
             return _explore_model(explorer)
-        except _model.Inconsistent as why:
-            every = _explore_every(program, bound, max_schedules, max_steps, clock, state)
-            every.note = f"the model explorer fell back to running every schedule: {why}"
+        except (_model.Inconsistent, _model.LongSchedule) as why:
+            every = _explore_every(program, bound, max_schedules, max_steps, clock, state, stop)
+            if isinstance(why, _model.Inconsistent):
+                every.note = f"the model explorer fell back to running every schedule: {why}"
+            else:
+                every.note = (f"a schedule ran past max_steps={max_steps}, or for more than {_model.LONG} steps: "
+                              "schedules were run one by one, up to the first that ran past max_steps")
             every.runs += explorer.runs
             return every
 
@@ -214,7 +228,7 @@ def _explore_model(explorer):
                        explorer.runs, explorer.states)
 
 
-def _explore_every(program, bound, max_schedules, max_steps, clock, state):
+def _explore_every(program, bound, max_schedules, max_steps, clock, state, stop_at_step_limit=True):
     outcomes = Counter()
     examples = {}
     count = 0
@@ -228,6 +242,8 @@ def _explore_every(program, bound, max_schedules, max_steps, clock, state):
         outcome = freeze(result.outcome)
         outcomes[outcome] += 1
         examples.setdefault(outcome, list(result.schedule))
+        if stop_at_step_limit and isinstance(outcome, StepLimit):
+            return Exploration(outcomes, examples, count, False, bound, "every", count)
         prefix = _next_prefix(result.choices, bound)
         if prefix is None:
             return Exploration(outcomes, examples, count, True, bound, "every", count)

@@ -55,6 +55,10 @@ class Budget(Exception):
     """The exploration reached its limit of runs or states."""
 
 
+class LongSchedule(Exception):
+    """A schedule ran past `max_steps`, and the exploration is to stop at the first such schedule."""
+
+
 class Unknown(Exception):
     """A state needs a piece no run has shown yet."""
 
@@ -442,17 +446,23 @@ class Model:
     def _advance(self, threads, contents):
         """Resume every thread whose join can go on, in the order the engine does; the threads resumed."""
         rejoined = set()
-        wait, ref, is_fin, kind, tid_of = self.wait, self.ref, self.is_fin, self.kind, self._tid
+        code, ref, is_fin, piece, tid_of = self.code, self.ref, self.is_fin, self.piece, self._tid
         moved = True
         while moved:
             moved = False
             u = 0
             while u < len(threads):
                 n = threads[u]
-                if wait[n] >= JOIN and kind[n] == PAUSE and is_fin[threads[tid_of(threads, ref[n])]]:
-                    self._resume(threads, contents, u, "join")
-                    rejoined.add(u)
-                    moved = True
+                c = code[n]
+                if c == WAITS or c == TIMED:
+                    target = threads[tid_of(threads, ref[n])]
+                    if is_fin[target]:
+                        obs = piece[target][1][1]  # what join() returns: the result, or the panic
+                        if self._solo(threads, u):
+                            obs = (SOLO, obs, _strip(contents))
+                        self._chain(threads, contents, u, self.child(n, obs))
+                        rejoined.add(u)
+                        moved = True
                 u += 1
         return rejoined
 
@@ -567,6 +577,7 @@ class Recorder:
         self.shadow = None  # the model's state, moved along with the run
         self.resuming = False
         self.timed = False
+        self.long = False
         self.execution = None
         self.kinds = {RacyCell: "cell", Mutex: "mutex", AtomicUsize: "atomic", _Shared: "shared"}
         self.Mutex, self.MutexGuard, self.Counted = Mutex, MutexGuard, _Counted
@@ -692,9 +703,8 @@ class Recorder:
         if old is None:
             model.learned(t.node, piece)
         elif old != piece:
-            self.fail(f"thread {t.tid} did something else after the same observations "
-                      f"({_describe(old)} before, {_describe(piece)} now): it depends on data the scheduler "
-                      "cannot see")
+            self.fail(f"thread {t.tid} did something else after the same observations ({_differ(old, piece)}): "
+                      "it depends on data the scheduler cannot see")
 
     def _owner(self, thread):
         running = self.execution.running
@@ -820,18 +830,54 @@ class Recorder:
         if list(choices) != list(enabled):
             self.fail(f"after {depth} steps threads {enabled} can run, the model said {list(choices)}")
 
-    def unknown(self, enabled, prev, yielded):
-        """A thread among `enabled` whose next piece the model has not learned, or None."""
+    def unknown(self, enabled, prev, yielded, depth=0, lookahead=48):
+        """A thread among `enabled` that leads to a piece the model has not learned, or None.
+
+        First a thread whose very next piece is unknown; else the first step of the
+        shortest way, through known pieces, to one that is (looking at `lookahead` states
+        at most), so that a run goes on teaching the model instead of stopping.
+        """
         shadow = self.shadow
         if shadow is None:
             return None
         model = self.model
-        how = "timeout" if self.timed else "step"
+        first = self._unknown_next(shadow, _try_order(enabled, prev, yielded), self.timed)
+        if first is not None or not lookahead:
+            return first
+        frontier = []
         for tid in _try_order(enabled, prev, yielded):
             try:
-                node = model.child(shadow[0][tid], model.observation(shadow, tid, how))
+                child, _ = model.resume(shadow, tid, "timeout" if self.timed else "step")
+            except (Unknown, KeyError, IndexError):
+                return tid
+            frontier.append((child, tid))
+        seen = 0
+        while frontier and seen < lookahead:
+            following = []
+            for state, tid in frontier:
+                seen += 1
+                outcome, choices, timed, _ = model.terminal(state, depth)
+                if outcome is not None:
+                    continue
+                if self._unknown_next(state, choices, timed) is not None:
+                    return tid
+                for nxt in choices:
+                    try:
+                        child, _ = model.resume(state, nxt, "timeout" if timed else "step")
+                    except (Unknown, KeyError, IndexError):
+                        return tid
+                    following.append((child, tid))
+            frontier = following
+        return None
+
+    def _unknown_next(self, state, order, timed):
+        model = self.model
+        how = "timeout" if timed else "step"
+        for tid in order:
+            try:
+                node = model.child(state[0][tid], model.observation(state, tid, how))
             except (KeyError, IndexError):
-                return None
+                return tid
             if model.piece[node] is None and not model.translate(node):
                 return tid
         return None
@@ -871,13 +917,21 @@ class Recorder:
             self.fail(f"the run ended with {run.outcome!r}, the model predicted {outcome!r}")
 
 
-def _describe(piece):
-    actions, end = piece
-    kinds = {PAUSE: "a step", OBSERVE: "a read", SPAWN: "a spawn", FINISH: "the end"}
-    what = kinds[end[0]]
+def _differ(old, new):
+    """How two pieces of the same point of a thread differ, in words."""
+    (before, end_before), (now, end_now) = old, new
+    if end_before[0] != end_now[0] or (end_before[0] == PAUSE and end_before[1] != end_now[1]):
+        return f"{_ending(end_before)} in one run, {_ending(end_now)} in another"
+    if end_before != end_now:
+        return f"{_ending(end_now)}, with a different result" if end_now[0] == FINISH else \
+            f"{_ending(end_now)} of another object"
+    return f"it wrote other values ({len(before)} writes in one run, {len(now)} in another)"
+
+
+def _ending(end):
     if end[0] == PAUSE:
-        what = f"a `{end[1]}` step"
-    return f"{len(actions)} write(s), then {what}"
+        return f"a `{end[1]}` step"
+    return {OBSERVE: "a read", SPAWN: "a spawn", FINISH: "its end"}[end[0]]
 
 
 # --- the searches ---------------------------------------------------------------------------------
@@ -886,8 +940,10 @@ def _describe(piece):
 class Explorer:
     """Explores one program with a model: counts, examples, checks, the simplest schedule to an outcome."""
 
-    def __init__(self, program, *, bound, max_steps, max_runs, max_states, clock, state, seed=0):
+    def __init__(self, program, *, bound, max_steps, max_runs, max_states, clock, state, seed=0,
+                 stop_at_step_limit=False):
         self.program = program
+        self.stop_at_step_limit = stop_at_step_limit
         self.bound = bound
         self.max_steps = max_steps
         self.max_runs = max_runs
@@ -912,7 +968,8 @@ class Explorer:
         if self.runs >= self.max_runs:
             raise Budget(f"{self.runs} runs")
         rec = Recorder(self.model, expected)
-        chooser = _learning(schedule, rec, self.bound) if expected is None else _replayer(schedule, strict=False)
+        long = LONG if self.stop_at_step_limit else None
+        chooser = _learning(schedule, rec, self.bound, long) if expected is None else _replayer(schedule, strict=False)
         execution = _Execution(chooser, self.max_steps, self.clock, recorder=rec, stop=self.state)
         self.state["execution"] = execution
         self.runs += 1
@@ -923,6 +980,8 @@ class Explorer:
             result = None
         if rec.broken:
             raise Inconsistent(rec.broken)
+        if self.stop_at_step_limit and (rec.long or result is not None and isinstance(result.outcome, StepLimit)):
+            raise LongSchedule()
         return result
 
     def need(self, compute, path):
@@ -997,6 +1056,8 @@ class Explorer:
                         state, prev, yielded, spent = key
                     outcome, choices, timed, alone = terminal(state, depth)
                     if outcome is not None:
+                        if self.stop_at_step_limit and isinstance(outcome, StepLimit):
+                            raise LongSchedule()
                         outcomes[freeze(outcome)] += count
                         continue
                     threads, contents = state
@@ -1166,11 +1227,16 @@ class Explorer:
         return None
 
 
-def _learning(schedule, rec, bound):
+LONG = 1000  # steps past its schedule after which a learning run is taken for one that may never end
+
+
+def _learning(schedule, rec, bound, long=None):
     """Follow `schedule`; then take a step whose piece the model does not know yet, while there is one.
 
     Past the schedule the run stays within the preemption bound, and ends as soon as no
     thread that can run has an unknown next piece: its later steps would teach nothing.
+    With `long`, a run that goes on for that many steps past the schedule ends too, and
+    says so (`rec.long`): a thread may spin forever.
     """
     follow = _replayer(schedule, strict=False)
     spent = [0, 0]  # preemptions so far, over the first spent[1] choices
@@ -1178,6 +1244,9 @@ def _learning(schedule, rec, bound):
     def choose(i, enabled, prev, execution):
         if i < len(schedule):
             return follow(i, enabled, prev, execution)
+        if long is not None and i - len(schedule) >= long:
+            rec.long = True
+            raise StopRun()
         choices = execution.choices
         while spent[1] < len(choices):
             spent[0] += _preempts(*choices[spent[1]])
