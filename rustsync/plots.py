@@ -156,10 +156,11 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
     ax = _axes(ax, size=(max(6, 0.45 * len(steps) + 2), 1.0 + 0.6 * len(threads)))
     lost = set(lost_writes(run.trace))
     seen = set()
+    groups = {}  # (marker, thread) -> steps: one scatter each, fewer artists to draw
+    crossed = []
     for ev in steps:
         marker, label = _marker(ev.op)
-        color = LANE_COLORS[ev.thread % len(LANE_COLORS)]
-        ax.scatter(ev.step, ev.thread, marker=marker, s=90, color=color, zorder=3)
+        groups.setdefault((marker, ev.thread), []).append(ev.step)
         if label not in seen:  # a grey proxy, so the legend says what the shape means
             ax.scatter([], [], marker=marker, s=60, color="#777777", label=label)
         seen.add(label)
@@ -168,9 +169,14 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
             ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
                         ha="center", fontsize="small")
         if ev.step in lost:
-            ax.scatter(ev.step, ev.thread, marker="x", s=260, color=COLORS["racy"], zorder=4,
-                       label="lost write" if "lost write" not in seen else None)
-            seen.add("lost write")
+            crossed.append((ev.step, ev.thread))
+    for (marker, thread), where in groups.items():
+        ax.scatter(where, [thread] * len(where), marker=marker, s=90, color=LANE_COLORS[thread % len(LANE_COLORS)],
+                   zorder=3)
+    if crossed:
+        ax.scatter([x for x, _ in crossed], [y for _, y in crossed], marker="x", s=260, color=COLORS["racy"],
+                   zorder=4, label="lost write")
+        seen.add("lost write")
     last = max(len(run.schedule) - 1, 0)
     for thread, what, _holder in waiting:  # after the last step: who waits for what
         ax.scatter(last + 1, thread, marker="o", s=110, facecolors="none", zorder=3,

@@ -129,8 +129,9 @@ class Exploration:
     `outcomes[o]` is the number of schedules (interleavings) that end with `o`;
     `examples[o]` is one of them, a list of thread ids for `replay`. `mode` says how
     they were found ("model": each thread run once per distinct history, schedules
-    counted; "every": each schedule run), `runs` how many executions it took, `note`
-    why a model exploration fell back to running every schedule, if it did.
+    counted; "every": each schedule run), `runs` how many executions it took, `states`
+    how many states of the model it went through, `note` why a model exploration ran
+    schedules one by one instead, if it did.
     """
 
     outcomes: dict

@@ -128,6 +128,9 @@ class Model:
         # what a thread at the node can do, for the inner loop: STEPS can step, LOCKS waits for a
         # lock (ref), WAITS joins (a timed join: TIMED), ENDED has ended, 0 not learned yet
         self.code = []
+        self.waits_on = []  # node -> origin of the thread it waits to join, or -1
+        self.fin_of = []  # node -> what join() gets from a thread that ended there, else NOTYET
+        self.rejoin = {}  # (joiner's node, what each thread's join gives, contents) -> (joiner's next node, contents)
         self.origins = {}  # (parent origin, k-th spawn) -> origin; main is 0
         self.given = {}  # origin -> the name given to spawn, or None
         self.objects = {}  # (node id, k-th object first seen there) -> index into a state's contents
@@ -159,6 +162,8 @@ class Model:
             self.op.append(None)
             self.is_fin.append(False)
             self.code.append(0)
+            self.waits_on.append(-1)
+            self.fin_of.append(NOTYET)
             if key[0] == "root":
                 cls = self.cls.get(origin)
                 self.hkey.append(("root", cls) if cls is not None else None)
@@ -205,8 +210,11 @@ class Model:
         if end[0] == PAUSE:
             self.op[node], self.ref[node], self.wait[node] = end[1], end[2], end[3]
             self.code[node] = {STEP: STEPS, LOCK: LOCKS, JOIN: WAITS, TJOIN: TIMED}[end[3]]
+            if end[3] >= JOIN:
+                self.waits_on[node] = end[2]
         elif end[0] == FINISH:
             self.code[node] = ENDED
+            self.fin_of[node] = end[1]
         if end[0] == SPAWN:
             self.given.setdefault(end[1], end[2])
         self.pieces += 1
@@ -334,7 +342,7 @@ class Model:
         slept = how == "step" and self.op[node] == "sleep"
         if kind == PAUSE:  # the usual case: one piece, then the next step
             actions = self.piece[child][0]
-            self.fast[(node, obs)] = (child, actions, False)
+            self.fast[(node, obs)] = (child, actions, False) + _one_write(actions)
             if actions:
                 contents = _applied(contents, actions)
             return (threads[:t] + (child,) + threads[t + 1:], contents), slept
@@ -344,7 +352,7 @@ class Model:
             return self.resume(state, t, how, alone)
         if kind == FINISH:  # the thread's last piece: only the threads joining it need more
             actions = self.piece[child][0]
-            self.fast[(node, obs)] = (child, actions, True)
+            self.fast[(node, obs)] = (child, actions, True) + _one_write(actions)
             return self.finish(threads, contents, t, child, actions, slept)
         threads = list(threads)
         contents = list(contents)
@@ -361,17 +369,32 @@ class Model:
         if actions:
             contents = _applied(contents, actions)
         origin = self.origin_of[child]
-        wait, ref, kind = self.wait, self.ref, self.kind
+        waits_on = self.waits_on
+        joiner = 0
         for n in threads:
-            if wait[n] >= JOIN and ref[n] == origin and kind[n] == PAUSE:
+            if waits_on[n] == origin:
                 break
+            joiner += 1
         else:
             return (threads, contents), slept
+        # The joiner goes on. What it does depends only on its node, on what the join of each
+        # thread would give, and on the contents: the same three, the same result.
+        fin_of = self.fin_of
+        key = (threads[joiner], tuple([fin_of[n] for n in threads]), contents)
+        hit = self.rejoin.get(key)
+        if hit is not None:
+            return (threads[:joiner] + (hit[0],) + threads[joiner + 1:], hit[1]), slept
+        before = threads
         threads = list(threads)
         contents = list(contents)
-        if t in self._advance(threads, contents):
+        rejoined = self._advance(threads, contents)
+        if t in rejoined:
             slept = False
-        return (tuple(threads), _strip(contents)), slept
+        state = (tuple(threads), _strip(contents))
+        if rejoined == {joiner} and len(threads) == len(before) and all(
+                a == b for u, (a, b) in enumerate(zip(before, threads, strict=True)) if u != joiner):
+            self.rejoin[key] = (state[0][joiner], state[1])
+        return state, slept
 
     def resume_raw(self, state, t, how):
         threads = list(state[0])
@@ -527,6 +550,13 @@ class Model:
         if tid == 0:
             return "main"
         return self.given.get(self.origin_of[threads[tid]]) or f"thread-{tid}"
+
+
+def _one_write(actions):
+    """(index, value) when `actions` is a single write of a value that is not (), else (-1, None)."""
+    if len(actions) == 1 and actions[0][0] == WRITE and actions[0][2] != ():
+        return (actions[0][1], actions[0][2])
+    return (-1, None)
 
 
 def _applied(contents, actions):
@@ -1031,15 +1061,23 @@ class Explorer:
     # -- counting --------------------------------------------------------------------------
 
     def count(self):
-        """Every schedule, counted by outcome, depth by depth. (outcomes, complete)."""
+        """Every schedule, counted by outcome, depth by depth. (outcomes, complete).
+
+        The inner loop does inline what `Model.terminal` and `Model.resume` do for the
+        usual state (threads that can step, no timed join) and the usual step (a piece
+        seen before that ends in a pause, or ends its thread with nobody waiting to join
+        it); anything else goes through them.
+        """
         model, bound = self.model, self.bound
         root = self.need(model.initial, list)
-        layer = {root if bound is None else (root, None, False, 0): (1, None)}
+        first = root if bound is None else (root, None, False, 0)
+        layer = {first: [1, None]}  # state -> [schedules reaching it, how one of them did: (tid, link)]
         outcomes = Counter()
         depth = 0
         terminal, resume, fast, finish = model.terminal, model.resume, model.fast, model.finish
-        ops, refs = model.op, model.ref
+        ops, refs, code, waits_on, origin_of = model.op, model.ref, model.code, model.waits_on, model.origin_of
         no_obs = _NO_OBSERVATION
+        max_steps = self.max_steps
         states = self.states
         try:
             while layer:
@@ -1054,13 +1092,34 @@ class Explorer:
                         state = key
                     else:
                         state, prev, yielded, spent = key
-                    outcome, choices, timed, alone = terminal(state, depth)
-                    if outcome is not None:
-                        if self.stop_at_step_limit and isinstance(outcome, StepLimit):
-                            raise LongSchedule()
-                        outcomes[freeze(outcome)] += count
-                        continue
                     threads, contents = state
+                    # the threads that can take a step (Model.terminal, inline)
+                    choices = []
+                    live = 0
+                    plain = True
+                    tid = 0
+                    for n in threads:
+                        c = code[n]
+                        if c == STEPS:
+                            choices.append(tid)
+                            live += 1
+                        elif c != ENDED:
+                            live += 1
+                            if c == LOCKS:
+                                if contents[refs[n]][0] is None:
+                                    choices.append(tid)
+                            elif c == TIMED:
+                                plain = False
+                        tid += 1
+                    if not choices or not plain or depth >= max_steps:
+                        outcome, choices, timed, alone = terminal(state, depth)
+                        if outcome is not None:
+                            if self.stop_at_step_limit and isinstance(outcome, StepLimit):
+                                raise LongSchedule()
+                            outcomes[freeze(outcome)] += count
+                            continue
+                    else:
+                        timed, alone = False, live == 1
                     quick = not (timed or alone)
                     how = "timeout" if timed else "step"
                     for tid in choices:
@@ -1069,7 +1128,7 @@ class Explorer:
                             if cost > bound:
                                 continue
                         hit = None
-                        if quick:  # the usual step, inline: what `resume` does for a piece seen before
+                        if quick:  # the usual step (Model.resume, inline) for a piece seen before
                             node = threads[tid]
                             op = ops[node]
                             if op in no_obs:
@@ -1083,22 +1142,32 @@ class Explorer:
                         try:
                             if hit is None:
                                 child, slept = resume(state, tid, how, alone)
-                            elif hit[2]:
-                                child, slept = finish(threads, contents, tid, hit[0], hit[1], op == "sleep")
                             else:
-                                actions = hit[1]
-                                child = (threads[:tid] + (hit[0],) + threads[tid + 1:],
-                                         _applied(contents, actions) if actions else contents)
+                                next_node, actions, ends, index, value = hit
                                 slept = op == "sleep"
+                                if index >= 0 and index < len(contents):  # one write: the usual piece
+                                    written = contents[:index] + (value,) + contents[index + 1:]
+                                elif actions:
+                                    written = _applied(contents, actions)
+                                else:
+                                    written = contents
+                                moved = threads[:tid] + (next_node,) + threads[tid + 1:]
+                                child = (moved, written)
+                                if ends:  # the thread ended: does anyone wait to join it?
+                                    origin = origin_of[next_node]
+                                    for n in moved:
+                                        if waits_on[n] == origin:
+                                            child, slept = finish(threads, contents, tid, next_node, actions, slept)
+                                            break
                         except Unknown:
                             child, slept = self._step(state, tid, how, alone,
                                                       lambda tid=tid, link=link: _path(link) + [tid])
                         child_key = child if bound is None else (child, tid, slept, cost)
-                        entry = get(child_key)
-                        if entry is None:
-                            following[child_key] = (count, (tid, link))
+                        known = get(child_key)
+                        if known is None:
+                            following[child_key] = [count, (tid, link)]
                         else:
-                            following[child_key] = (entry[0] + count, entry[1])
+                            known[0] += count
                 layer = following
                 depth += 1
         except Budget:
