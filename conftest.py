@@ -29,6 +29,9 @@ def pytest_configure(config):
         from hypothesis import settings
     except ImportError:  # pragma: no cover
         return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(os.path.join(_HOME, ".hypothesis"))  # its caches too, not ./.hypothesis
     settings.register_profile("hermetic", database=None, derandomize=True)  # the same examples every run
     settings.load_profile("hermetic")
 

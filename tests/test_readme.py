@@ -258,6 +258,9 @@ def test_start_installs_as_ci_does_and_opens_lesson_00_on_the_course_root(tmp_pa
     install, *rest = blocks[0]
     ci = (ROOT / ".ci" / "run").read_text()
     assert install in ci.splitlines(), f"`{install}` is not what .ci/run installs with"
+    for block in blocks[1:]:  # the other set-up steps (the hub's software) are .ci/run's too
+        for command in block:
+            assert command in ci.splitlines(), f"`{command}` (README, Start) is not in .ci/run"
     labs = [c for c in rest if shlex.split(c)[:2] == ["jupyter", "lab"]]
     assert len(labs) == 1, f"the Start block should start JupyterLab once: {rest}"
 
