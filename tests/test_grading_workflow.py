@@ -20,6 +20,7 @@ import io
 import json
 import keyword
 import os
+import re
 import shutil
 import sys
 import threading
@@ -32,7 +33,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from rustsync import Arc, Mutex, spawn
+from rustsync import Arc, Mutex, sched, spawn
 from rustsync.grading import (
     answer,
     call,
@@ -532,6 +533,40 @@ def test_check_prediction_is_exact_in_both_directions():
 def test_check_always_finds_the_lost_update_and_shows_its_schedule():
     with pytest.raises(AssertionError, match=r"the count can be 1 instead of 2\nwith the schedule \[1, 2"):
         check_always(two_racy_increments, {2}, "the count")
+
+
+def three_racy_increments():
+    counter = RacyCell(0)
+    handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(3)]
+    for handle in handles:
+        handle.join()
+    return counter.peek()
+
+
+def test_check_always_shows_the_simplest_schedule_that_goes_wrong_and_the_preemptions_it_needs():
+    with pytest.raises(AssertionError) as info:
+        check_always(three_racy_increments, {3}, "the count")
+    message = str(info.value)
+    found = re.search(r"the count can be (\d) instead of 3\nwith the schedule (\[[\d, ]+\]) \(it needs 1 preemption\)",
+                      message)
+    assert found, message
+    shown, schedule = int(found.group(1)), json.loads(found.group(2))
+    run = sched.replay(three_racy_increments, schedule, strict=True)
+    assert run.outcome == shown and run.preemptions == 1
+    # the fewest: no schedule without a preemption goes wrong
+    assert set(sched.explore(three_racy_increments, preemption_bound=0, mode="every").outcomes) == {3}
+
+
+def test_a_schedule_that_never_ends_is_its_own_outcome_in_the_grader():
+    from rustsync.grading.checks import _exact_in, _is_special, _key, _outcome_problem, _shown
+    from rustsync.sched import StepLimit
+
+    cut = StepLimit(10_000, (1,))
+    key = _key(cut)
+    assert _is_special(key) and not _exact_in(key, [_key(1)])
+    assert _shown(key) == "a schedule that never ends"
+    problem = _outcome_problem(cut, "your code")
+    assert "did not finish" in problem and "thread(s) 1 still ran after 10000 steps" in problem
 
 
 def test_check_always_rejects_a_right_number_reached_without_threads_or_without_the_mutex():

@@ -24,7 +24,7 @@ import threading
 import weakref
 
 from .. import sched
-from ..sched import Deadlock, Panic, ScheduleError, StuckThread
+from ..sched import Deadlock, Panic, ScheduleError, StepLimit, StuckThread
 from .plain import NotPlain, decode, describe, encode, plain, same, tagged
 
 DEFAULT_TIMEOUT = 5.0  # seconds for one call of student code
@@ -272,6 +272,8 @@ def _key(value):
         return ["Deadlock", str(value)]
     if isinstance(value, Panic):
         return ["Panic", [value.thread, value.error]]
+    if isinstance(value, StepLimit):
+        return ["StepLimit", [value.steps, list(value.running)]]
     try:
         return encode(plain(value, "the result"))
     except NotPlain as err:
@@ -279,7 +281,7 @@ def _key(value):
 
 
 def _is_special(key):
-    return key[0] in ("Deadlock", "Panic", "NotPlain")
+    return key[0] in ("Deadlock", "Panic", "StepLimit", "NotPlain")
 
 
 def _exact_in(key, choices):
@@ -295,6 +297,8 @@ def _shown(key):
         return "a deadlock"
     if key[0] == "Panic":
         return f"a panic in thread {key[1][0]}"
+    if key[0] == "StepLimit":
+        return "a schedule that never ends"
     if key[0] == "NotPlain":
         return "a value that is not plain data"
     return describe(decode(key))
@@ -484,6 +488,11 @@ def _outcome_problem(outcome, who):
             return _undefined(missing.group(1))
         where = "" if outcome.thread == 0 else f" in thread {outcome.thread}"
         return f"{who} raised{where} {_headline(outcome.error)}"
+    if isinstance(outcome, StepLimit):
+        who_runs = ", ".join(str(t) for t in outcome.running)
+        return (f"{who} did not finish: under the scheduler, thread(s) {who_runs} still ran after "
+                f"{outcome.steps} steps, so a thread probably loops forever (waiting in a loop for "
+                "something that never happens)")
     return None
 
 
@@ -546,6 +555,32 @@ def _stepwise(problem, run):
     return f"{problem}\nwith the schedule {run.schedule}, step by step:\n{_trace(run)}\n"
 
 
+def _simplest(program, outcome, example, who, preemption_bound):
+    """The run to show for `outcome`: the simplest schedule that reaches it (the fewest
+    preemptions, then the fewest steps), else `example` replayed. And the words for how
+    many preemptions it needs ("" when unknown)."""
+    __tracebackhide__ = True
+    wanted = repr(_key(outcome))
+
+    def reaches(o):
+        return repr(_key(o)) == wanted
+
+    found = _with_deadline(lambda: sched.minimal_schedule(program, reaches, max_preemptions=preemption_bound),
+                           EXPLORE_TIMEOUT)
+    if not found.timed_out and found.error is None and found.value is not None and reaches(found.value.outcome):
+        run = found.value
+        return run, sched.needs(run.preemptions)
+    return _scheduled(lambda: sched.replay(program, example), who, EXPLORE_TIMEOUT), ""
+
+
+def _stepwise_needs(problem, run, needs):
+    """`_stepwise`, saying how many preemptions the schedule needs."""
+    if not run.trace:
+        return problem
+    told = f" (it {needs})" if needs else ""
+    return f"{problem}\nwith the schedule {run.schedule}{told}, step by step:\n{_trace(run)}\n"
+
+
 def _ops_by_thread(run):
     ops = {}
     for event in run.trace:
@@ -584,12 +619,12 @@ def check_always(program, expected, what, *, threads=None, uses=(), who="your co
         problem = _outcome_problem(outcome, who)
         if problem is None and _exact_in(key, choices):
             continue
-        bad = _scheduled(lambda: sched.replay(program, exploration.examples[outcome]), who, EXPLORE_TIMEOUT)
+        bad, needs = _simplest(program, outcome, exploration.examples[outcome], who, preemption_bound)
         if problem is None:
             want = " or ".join(_shown(c) for c in choices)
-            problem = _stepwise(f"{what} can be {_shown(key)} instead of {want}", bad)
-        elif isinstance(outcome, Deadlock):
-            problem = _stepwise(problem, bad)
+            problem = _stepwise_needs(f"{what} can be {_shown(key)} instead of {want}", bad, needs)
+        elif isinstance(outcome, (Deadlock, StepLimit)):
+            problem = _stepwise_needs(problem, bad, needs)
         facts["bad"] = {"key": key, "problem": problem}
         break
     _check("always", facts)
