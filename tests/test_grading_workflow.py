@@ -514,12 +514,19 @@ def test_answer_names_the_cell_to_fill_in():
         del globals()["some_answer"]
 
 
-def two_racy_increments():
-    counter = RacyCell(0)
-    handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(2)]
-    for handle in handles:
-        handle.join()
-    return counter.peek()
+def racy_increments(threads):
+    """A program: `threads` threads each add 1 to a shared cell with a read and a write."""
+    def program():
+        counter = RacyCell(0)
+        handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(threads)]
+        for handle in handles:
+            handle.join()
+        return counter.peek()
+    return program
+
+
+two_racy_increments = racy_increments(2)
+three_racy_increments = racy_increments(3)
 
 
 def test_check_prediction_is_exact_in_both_directions():
@@ -533,14 +540,6 @@ def test_check_prediction_is_exact_in_both_directions():
 def test_check_always_finds_the_lost_update_and_shows_its_schedule():
     with pytest.raises(AssertionError, match=r"the count can be 1 instead of 2\nwith the schedule \[1, 2"):
         check_always(two_racy_increments, {2}, "the count")
-
-
-def three_racy_increments():
-    counter = RacyCell(0)
-    handles = [spawn(lambda: counter.set(counter.get() + 1)) for _ in range(3)]
-    for handle in handles:
-        handle.join()
-    return counter.peek()
 
 
 def test_check_always_shows_the_simplest_schedule_that_goes_wrong_and_the_preemptions_it_needs():
