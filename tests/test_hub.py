@@ -407,6 +407,11 @@ def scenario(hub):
     seen["student formgrader"] = hub.api(first, "GET", f"{SERVICE}/formgrader/api/assignments").status_code
     seen["student formgrader page"] = hub.api(first, "GET", f"{SERVICE}/formgrader").status_code
     seen["own formgrader"] = hub.api(first, "GET", f"/user/{first}/formgrader").status_code
+    # the course's service is a whole server, as the grading account: none of it, not only formgrader
+    seen["student terminal"] = hub.api(first, "POST", f"{SERVICE}/api/terminals").status_code
+    seen["student contents"] = hub.api(first, "GET", f"{SERVICE}/api/contents/source").status_code
+    seen["student autograde"] = hub.api(first, "POST", f"{SERVICE}/formgrader/api/submission/{A03}/{first}/autograde"
+                                        ).status_code
     seen["other server"] = hub.api(first, "GET", f"/user/{second}/api/contents/{COURSE}").status_code
     home = Path(pwd.getpwnam(second).pw_dir)
     seen["other files"] = hub.as_user(first, "cat", str(home / COURSE / A03 / f"{A03}.ipynb"))
@@ -481,6 +486,9 @@ def test_the_instructor_reaches_the_formgrader_and_a_student_is_refused(hub):
     assert hub.seen["student formgrader"] == 403
     assert hub.seen["student formgrader page"] == 403
     assert hub.seen["own formgrader"] == 404  # a student's own server has no formgrader either
+    assert hub.seen["student terminal"] == 403
+    assert hub.seen["student contents"] == 403
+    assert hub.seen["student autograde"] == 403
 
 
 def test_a_student_cannot_reach_another_students_server_nor_files_nor_the_course(hub):
