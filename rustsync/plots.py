@@ -7,12 +7,21 @@ the data it plotted, and leaves the figure to the caller (`ax.figure`).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
 from .lab import race, scheduled_race
 
 COLORS = {"racy": "#d62728", "mutex": "#1f77b4", "real_racy": "#ff7f0e", "real_mutex": "#17becf"}
 LANE_COLORS = ["#444444", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+# Text sizes in points. Labels, legends and the notes beside the markers keep matplotlib's 10-point
+# default, titles 12: the lessons show these figures at about their own size, so nothing is smaller.
+TEXT = 10
+TITLE = 12
+_LANE = 0.6  # inches between two threads' lanes
+_MEASURE = TextToPath()
 
 
 def _axes(ax, size=(7, 4)):
@@ -60,7 +69,7 @@ def plot_lost_updates(data=None, ax=None, **kwargs):
     ax.set_xticks(counts)
     ax.set_ylim(bottom=-0.02 * max(1, max(max(v) for k, v in data.items() if k in _STYLE)))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper left", fontsize=TEXT)
     return data
 
 
@@ -110,13 +119,21 @@ def lost_writes(trace):
     return sorted(set(lost))
 
 
-# One shape per kind of step; the legend draws each in grey once. Two kinds never share a shape.
+# One shape per kind of step; the legend draws each in grey once. Two kinds never share a shape,
+# and kinds that mean the same share a label: `strong_count` reads a count, so it is drawn as a read.
 _MARKERS = {"read": ("o", "read"), "write": ("s", "write"), "lock": ("v", "lock"),
             "try_lock": ("^", "try_lock"), "fetch_add": ("D", "fetch_add"), "fetch_sub": ("d", "fetch_sub"),
             "load": ("p", "load"), "store": ("P", "store"), "swap": ("<", "swap"),
-            "compare_exchange": (">", "compare_exchange"), "count": ("h", "strong_count"),
+            "compare_exchange": (">", "compare_exchange"), "count": ("o", "read"),
             "clone": ("*", "clone"), "drop": ("X", "drop"), "sleep": ("8", "sleep"), "join": ("H", "join")}
 _SPARE = ["1", "2", "3", "4", "+", "x", "|", "_"]
+
+
+
+def _inches(text, size=TEXT):
+    """How wide `text` is drawn at `size` points, in inches."""
+    width, _height, _descent = _MEASURE.get_text_width_height_descent(text, FontProperties(size=size), ismath=False)
+    return width / 72
 
 
 def _marker(op):
@@ -127,7 +144,8 @@ def _marker(op):
             return _MARKERS[kind]
     found = _MARKERS.get(op.split(":")[0])
     if found is None:  # an operation the table does not know: a shape no other kind uses
-        found = _MARKERS[op] = (_SPARE[len(_MARKERS) % len(_SPARE)], op)
+        used = {shape for shape, _ in _MARKERS.values()}
+        found = _MARKERS[op] = (next((s for s in _SPARE if s not in used), "."), op)
     return found
 
 
@@ -137,37 +155,118 @@ def _step_text(ev):
         return f"{ev.obj} (busy)" if ev.value == "WouldBlock" else ev.obj
     if ev.value is None:
         return ""
+    if ev.op == "count":
+        return f"count {ev.value}"
     return f"{ev.op.split(':')[0]} {ev.value}" if ":" in ev.op else str(ev.value)
 
 
-def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
+def _wait_text(what, holder):
+    """The note beside a thread that waits forever: what for, and who has it."""
+    if what.startswith("join ") and holder is not None:
+        return f"waits to join thread {holder}"
+    return f"waits for {what}" + (f" (held by thread {holder})" if holder is not None else "")
+
+
+def timeline_layout(run, title=None, subtitle=None, max_width=None):
+    """The figure size (inches) and margins (figure fractions) that fit `run`'s timeline and its labels.
+
+    Computed from the whole run, so that every step of a step slider draws on the same
+    figure: one column per step, wide enough for the widest label above a step; a last
+    column with the notes of the threads that wait, for a deadlock; one lane per thread;
+    the legend on the right. `subtitle` (its text, or True) leaves room for a line under
+    the title. A run too long for `max_width` inches gets narrower columns.
+    """
+    texts = [_step_text(ev) for ev in run.trace if ev.step is not None]
+    column = max(0.5, max((_inches(t) for t in texts), default=0) + 0.15)
+    waits = run.deadlock.waits if run.deadlock is not None else ()
+    notes = max((_inches(_wait_text(what, holder)) + 0.35 for _, what, holder in waits), default=0)
+    last = max(len(run.schedule) - 1, 0)
+    columns = last + (1.7 if waits else 1.4)  # from half a column before the first step to the last one
+    lanes = _lanes(run)
+    labels = _legend_labels(run)
+    left = 0.3 + max(_inches(f"thread {t}") for t in lanes)
+    right = 0.75 + max((_inches(label) for label in labels), default=0)
+    if max_width is not None and left + columns * column + notes + right > max_width:
+        column = max(0.05, (max_width - left - notes - right) / columns)
+    # The title is centred over the axes: they are made wide enough that it ends inside the figure.
+    needed = _inches(title or _default_title(run), TITLE) - 2 * left + 0.2
+    if max_width is not None:
+        needed = min(needed, max_width - left - right)
+    if columns * column + notes < needed:
+        column = (needed - notes) / columns
+    # a deadlock's circles one column after the last step, their notes to the right of them
+    xlim = (-0.7, last + 1 + notes / column) if waits else (-0.7, last + 0.7)
+    top = 0.45 + (0.25 if subtitle else 0)
+    bottom = 0.55
+    width = max(left + (xlim[1] - xlim[0]) * column + right, 6.0)
+    height = max(top + bottom + (len(lanes) + 0.4) * _LANE, top + 0.4 + 0.27 * len(labels))
+    return {"size": (round(width, 2), round(height, 2)), "xlim": xlim,
+            "margins": {"left": left / width, "right": 1 - right / width,
+                        "top": 1 - top / height, "bottom": bottom / height}}
+
+
+def _lanes(run):
+    """Every thread that takes a step or waits at the end of the run, in order."""
+    waiting = run.deadlock.waits if run.deadlock is not None else ()
+    return sorted({ev.thread for ev in run.trace if ev.step is not None} | {t for t, _, _ in waiting}) or [0]
+
+
+def _legend_labels(run):
+    labels = list(dict.fromkeys(_marker(ev.op)[1] for ev in run.trace if ev.step is not None))
+    if lost_writes(run.trace):
+        labels.append("lost write")
+    if run.deadlock is not None:
+        labels.append("waits")
+    return labels
+
+
+def _default_title(run):
+    outcome = "deadlock" if run.deadlock is not None else f"outcome {run.outcome}"
+    if len(run.schedule) > 16:  # too long to read in a title
+        return f"A schedule of {len(run.schedule)} steps  →  {outcome}"
+    return f"Schedule {run.schedule}  →  {outcome}"
+
+
+def plot_timeline(run, ax=None, upto=None, title=None, waits=None, subtitle=None):
     """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out.
 
     For a run that ended in a deadlock, `waits` (the default when the whole run is shown)
-    adds a last column: each waiting thread, and what it waits for.
+    adds a last column: each waiting thread, what it waits for and who holds it.
+    `upto` shows the steps up to that one only, on the axes, lanes and legend of the
+    whole run, so a step slider never rescales the figure; `subtitle`, a line under the
+    title, can say what is shown.
     """
+    layout = timeline_layout(run, title, subtitle)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=layout["size"])
+        fig.subplots_adjust(**layout["margins"])
     steps = [ev for ev in run.trace if ev.step is not None]
     if upto is not None:
         steps = [ev for ev in steps if ev.step <= upto]
     if waits is None:
         waits = run.deadlock is not None and (upto is None or upto >= len(run.schedule) - 1)
     waiting = run.deadlock.waits if waits and run.deadlock is not None else ()
-    threads = sorted({ev.thread for ev in run.trace if ev.step is not None} | {t for t, _, _ in waiting}) or [0]
-    ax = _axes(ax, size=(max(6, 0.45 * len(steps) + 2), 1.0 + 0.6 * len(threads)))
+    threads = _lanes(run)
     lost = set(lost_writes(run.trace))
-    seen = set()
+    # The legend says what each shape means, for the whole run: it stays the same as a slider moves.
+    for label in _legend_labels(run):
+        if label == "lost write":
+            ax.scatter([], [], marker="x", s=120, color=COLORS["racy"], label=label)
+        elif label == "waits":
+            ax.scatter([], [], marker="o", s=70, facecolors="none", edgecolors="#777777", linewidths=1.5,
+                       label=label)
+        else:
+            marker = next(m for m, lab in _MARKERS.values() if lab == label)
+            ax.scatter([], [], marker=marker, s=70, color="#777777", label=label)
     groups = {}  # (marker, thread) -> steps: one scatter each, fewer artists to draw
     crossed = []
     for ev in steps:
-        marker, label = _marker(ev.op)
+        marker, _label = _marker(ev.op)
         groups.setdefault((marker, ev.thread), []).append(ev.step)
-        if label not in seen:  # a grey proxy, so the legend says what the shape means
-            ax.scatter([], [], marker=marker, s=60, color="#777777", label=label)
-        seen.add(label)
         text = _step_text(ev)
         if text:
             ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
-                        ha="center", fontsize="small")
+                        ha="center", fontsize=TEXT)
         if ev.step in lost:
             crossed.append((ev.step, ev.thread))
     for (marker, thread), where in groups.items():
@@ -175,17 +274,13 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
                    zorder=3)
     if crossed:
         ax.scatter([x for x, _ in crossed], [y for _, y in crossed], marker="x", s=260, color=COLORS["racy"],
-                   zorder=4, label="lost write")
-        seen.add("lost write")
+                   zorder=4)
     last = max(len(run.schedule) - 1, 0)
-    for thread, what, _holder in waiting:  # after the last step: who waits for what
+    for thread, what, holder in waiting:  # after the last step: who waits for what, and who has it
         ax.scatter(last + 1, thread, marker="o", s=110, facecolors="none", zorder=3,
                    edgecolors=LANE_COLORS[thread % len(LANE_COLORS)], linewidths=1.8)
-        ax.annotate(f"waits: {what}", (last + 1, thread), textcoords="offset points", xytext=(0, 9),
-                    ha="center", fontsize="small")
-    if waiting:
-        ax.scatter([], [], marker="o", s=60, facecolors="none", edgecolors="#777777", label="waits")
-        seen.add("waits")
+        ax.annotate(_wait_text(what, holder), (last + 1, thread), textcoords="offset points", xytext=(10, 0),
+                    ha="left", va="center", fontsize=TEXT)
     held = _held_intervals(run.trace, upto)
     if waiting:  # the locks still held when every thread waits: held into the last column
         held = [(thread, start, last + 1 if end == last else end) for thread, start, end in held]
@@ -196,14 +291,20 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None):
     ax.set_ylim(min(threads) - 0.7, max(threads) + 0.7)
     ax.set_xlabel("step")
     # The whole schedule's width even when only part is shown, so a step slider does not rescale.
-    ax.set_xlim(-0.7, last + (1.7 if run.deadlock is not None else 0.7))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(*layout["xlim"])
+    if run.deadlock is not None and last < 40:  # the column after the last step is where threads wait
+        ax.set_xticks(list(range(last + 1)) + [last + 1], [str(i) for i in range(last + 1)] + ["waits"])
+    elif last < 20:
+        ax.set_xticks(range(last + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.2)
-    outcome = "deadlock" if run.deadlock is not None else f"outcome {run.outcome}"
-    ax.set_title(title or f"Schedule {run.schedule}  →  {outcome}", fontsize="medium")
-    if seen:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    ax.set_title(title or _default_title(run), fontsize=TITLE, pad=6 + (TEXT + 6 if subtitle else 0))
+    if subtitle:
+        ax.annotate(subtitle, (0.5, 1.0), xycoords="axes fraction", textcoords="offset points", xytext=(0, 5),
+                    ha="center", va="bottom", fontsize=TEXT, color="#444444")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=TEXT)
     return {"steps": [(ev.step, ev.thread, ev.op, ev.value) for ev in steps], "lost": sorted(lost),
             "waits": [(t, what) for t, what, _ in waiting]}
 
@@ -222,6 +323,8 @@ def _held_intervals(trace, upto=None):
             start[(ev.thread, ev.obj)] = ev.step
         elif ev.op == "unlock" and (ev.thread, ev.obj) in start:
             out.append((ev.thread, start.pop((ev.thread, ev.obj)), last_step))
+    if upto is not None:  # still held at the last step shown
+        last_step = min(last_step, upto)
     for (thread, _obj), s in start.items():
         out.append((thread, s, last_step))
     return out

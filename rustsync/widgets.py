@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, clear_output, display
 
 from .lab import race, racy_counter, scheduled_race
-from .plots import plot_lost_updates, plot_outcome_histogram, plot_timeline
+from .plots import plot_lost_updates, plot_outcome_histogram, plot_timeline, timeline_layout
 from .sched import explore, minimal_schedule, needs, replay, run
 
 # The marks of a panel whose new figure is being computed: shown only if it takes longer than 80 ms.
@@ -205,12 +205,12 @@ class SchedulePanel(_Panel):
     The schedule is `schedule` (replayed), or the simplest one whose outcome satisfies
     `failing` (a function of the outcome, or a value: fewest preemptions, then fewest
     steps, see `rustsync.sched.minimal_schedule`), or a seeded random one. A run that
-    ends in a deadlock has one more slider position: every thread waiting.
+    ends in a deadlock has one more slider position: every thread waiting. The line
+    under the figure's title says what the slider's position shows; the figure is sized
+    for the whole run, so it keeps its size and scale at every position.
     """
 
-    size = (8, 2.8)
-    height = "310px"
-    margins = dict(left=0.1, right=0.83, top=0.86, bottom=0.2)
+    max_width = 10.5  # inches: about the width of a notebook's output area at the panel's dpi
 
     def __init__(self, program=None, schedule=None, seed=0, failing=None):
         self.program = program or racy_counter(2, 2)
@@ -228,6 +228,9 @@ class SchedulePanel(_Panel):
         else:
             self.run = run(self.program, seed=seed)
         self.steps = len(self.run.schedule)
+        layout = timeline_layout(self.run, subtitle=True, max_width=self.max_width)
+        self.size, self.margins = layout["size"], layout["margins"]
+        self.height = f"{round(self.size[1] * self.dpi) + 10}px"
         last = max(self.steps - 1, 0) + (1 if self.run.deadlock is not None else 0)
         self.step = w.IntSlider(value=last, min=0, max=last, description="show step",
                                 continuous_update=True, style={"description_width": "initial"})
@@ -236,11 +239,21 @@ class SchedulePanel(_Panel):
     def describe(self):
         return f"step {self.step.value}"
 
+    def position(self):
+        """What the slider's position shows, in words: one step, or every thread waiting."""
+        upto = self.step.value
+        if self.run.deadlock is not None and upto >= self.steps:
+            return f"after step {self.steps - 1}: every thread waits, none can go on"
+        for ev in self.run.trace:
+            if ev.step == upto:  # on the figure, names need no code quotes
+                return f"step {upto} of {self.steps - 1}: {_in_words(ev).replace('`', '')}"
+        return f"step {upto}"
+
     def draw(self, ax):
         upto = self.step.value
         waits = self.run.deadlock is not None and upto >= self.steps
         data = plot_timeline(self.run, ax=ax, upto=min(upto, self.steps - 1) if self.steps else None,
-                             waits=waits)
+                             waits=waits, subtitle=self.position())
         schedule = html.escape(str(self.run.schedule))
         preemptions = self.run.preemptions
         if self.simplest:
@@ -248,24 +261,19 @@ class SchedulePanel(_Panel):
         else:
             how = f"the schedule {schedule} has {preemptions} preemption{'s' if preemptions != 1 else ''}"
         if waits:
-            shown = "then every thread waits: " + html.escape(str(self.run.deadlock).removeprefix("deadlock: "))
-        else:
-            shown = ""
-            for ev in self.run.trace:
-                if ev.step is not None and ev.step > upto:
-                    break
-                if ev.step == upto:
-                    shown = html.escape(_in_words(ev))
-            shown = f"step {upto} of {self.steps - 1}: {shown}" if shown else f"step {upto}"
-        self.caption = f"{shown} &nbsp;·&nbsp; {self.note}{how}"
+            how = html.escape(str(self.run.deadlock).removeprefix("deadlock: ")) + " &nbsp;·&nbsp; " + how
+        self.caption = f"{self.note}{how}"
         return data
 
 
 def _in_words(ev):
     verbs = {"read": "reads", "write": "writes", "lock": "locks", "try_lock": "tries to lock",
              "count": "reads the count of", "fetch_add": "adds to", "sleep": "sleeps"}
-    what = verbs.get(ev.op.split(":")[-1] if ":" in ev.op else ev.op, ev.op)
+    kind = ev.op.rsplit(":", 1)[-1]
+    what = verbs.get(kind, ev.op)
     obj = f" `{ev.obj}`" if ev.obj else ""
-    value = f" ({ev.value!r})" if ev.value is not None else ""
+    if ":" in ev.op and ev.value is not None:  # an `Rc` count change: `clone:read` reads the count for a clone
+        value = f" ({ev.op.split(':')[0]}: {ev.value!r})"
+    else:
+        value = f" ({ev.value!r})" if ev.value is not None else ""
     return f"thread {ev.thread} {what}{obj}{value}"
-

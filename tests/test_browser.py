@@ -1,5 +1,12 @@
 """JupyterLab in headless Chromium: lessons run from the menus, their sliders redraw in place, nbgrader's panels open.
 
+Each lesson's slider panels are also timed at their largest setting, in the browser's clock
+(key press to the new image in the DOM), and the figures printed at the end of pytest's
+output, "slider latency" (printed, never asserted: the machine is shared). What is asserted
+is what a student must see: a move that computes for longer than the panel's delay shows
+its "computing…" line and fades the old figure, and once a move is done the figure is the
+one of the slider's value (`measure_panel`).
+
 Needs Debian's Chromium (`apt-get install -y chromium`) and the `playwright` package
 (requirements.txt); without them these tests fail and say what to install. Everything
 stays in pytest's temporary folder: the copy of the course, its exchange, the HOME of the
@@ -25,6 +32,7 @@ from browser_helpers import (
     check_nbgrader,
     copy_course,
     isolated_env,
+    lessons_with_widgets,
     missing_browser,
     screenshots_dir,
     use_screenshots_dir,
@@ -32,18 +40,7 @@ from browser_helpers import (
 
 # Lessons 00 and 05 must pass; every other lesson whose code uses widgets is checked too.
 REQUIRED = ["notebooks/00-shared-state-concurrency.ipynb", "notebooks/05-atomic-reference-counting-with-arc.ipynb"]
-
-
-def _lessons_with_widgets() -> list[str]:
-    found = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        if any(cell.cell_type == "code" and "widgets" in cell.source for cell in nb.cells):
-            found.append(path.relative_to(ROOT).as_posix())
-    return found
-
-
-LESSONS = REQUIRED + [p for p in _lessons_with_widgets() if p not in REQUIRED]
+LESSONS = REQUIRED + [p for p in lessons_with_widgets() if p not in REQUIRED]
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +101,22 @@ def browser(browser_ready, tmp_path_factory):
             chromium.close()
 
 
+@pytest.fixture(scope="session")
+def latency_figures(request):
+    """Where the lesson tests put their slider figures; printed in pytest's terminal summary."""
+    figures: list[str] = []
+
+    class Summary:
+        def pytest_terminal_summary(self, terminalreporter):
+            if figures:
+                terminalreporter.write_sep("=", "slider latency (browser clock, median and worst; not asserted)")
+                for text in figures:
+                    terminalreporter.write_line(text)
+
+    request.config.pluginmanager.register(Summary(), "rustsync-slider-latency")
+    return figures
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -115,12 +128,20 @@ def page(browser):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: Path(p).stem[:2])
-def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, lesson):
+def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, lesson, latency_figures, request):
     assert (ROOT / lesson).exists(), f"{lesson} not found"
-    check = check_lesson(page, lab, lesson)
+    check = check_lesson(page, lab, lesson, measure=True)
+    for timing in check.latency:
+        text = timing.report()
+        print(text)
+        latency_figures.append(text)
+        request.node.user_properties.append(("slider latency", text))
     assert not check.problems, check.report()
     assert check.panels >= 1, f"{lesson} shows no slider panel (a widget box holding a slider and an output)"
     assert check.moves >= 3 * check.panels
+    assert len(check.latency) == check.panels
+    for timing in check.latency:
+        assert timing.timed, f"no arrow press was timed on {timing.panel}:\n{timing.report()}"
     if lesson == REQUIRED[0]:
         assert check.plot_panels >= 1, f"{lesson} shows no slider panel with a plot"
 
@@ -170,6 +191,47 @@ def test_the_lesson_check_catches_a_broken_lesson(lab, page, course):
     assert "shows an error: ValueError: an error left in the lesson" in found, check.report()
     assert "plain-text repr instead of a rendered widget" in found, check.report()
     assert "Error displaying widget" in found, check.report()
+
+
+def _broken_panels_notebook(root: Path) -> str:
+    """Two panels a student must never see: one whose computing line and fade never show, one a figure behind."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from IPython.display import HTML, Image, clear_output, display\n"
+            "from rustsync.widgets import OutcomePanel\n\n"
+            "display(HTML('<style>.hidden-busy .rustsync-busy { display: none !important; }'\n"
+            "             ' .hidden-busy.rustsync-stale img { opacity: 1 !important; }</style>'))\n\n"
+            "class HiddenBusyPanel(OutcomePanel):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.widget.add_class('hidden-busy')\n\n"
+            "HiddenBusyPanel()"),
+        nbformat.v4.new_code_cell(
+            "class StalePanel(OutcomePanel):\n"
+            "    def update(self):\n"
+            "        previous = self.png\n"
+            "        super().update()\n"
+            "        if previous:  # the figure of the setting before\n"
+            "            with self.out:\n"
+            "                clear_output(wait=True)\n"
+            "                display(Image(previous))\n\n"
+            "StalePanel()"),
+    ]
+    path = "notebooks/broken-panels.ipynb"
+    nbformat.write(nb, root / path)
+    return path
+
+
+def test_the_lesson_check_catches_a_hidden_computing_line_and_a_stale_figure(lab, page, course):
+    path = _broken_panels_notebook(course["root"])
+    check = check_lesson(page, lab, path, name="broken-panels", moves=1, measure=True)
+    hidden = "\n".join(p for p in check.problems if p.startswith("panel 1 "))
+    stale = "\n".join(p for p in check.problems if p.startswith("panel 2 "))
+    assert "no frame showed it" in hidden and "the old figure never faded" in hidden, check.report()
+    assert "not the one these settings showed before" in stale, check.report()
+    assert "computing line" not in stale, check.report()
 
 
 def test_nbgrader_menu_opens_the_formgrader_and_the_assignment_list(lab, page, course):

@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -298,8 +299,23 @@ class Hub:
             ws.close()
             raise AssertionError(f"the command did not finish in {timeout} s:\n{output[-3000:]}")
 
+        # a loop of its own, in a thread of its own: another test's (Playwright's) may be running in this one
+        result = {}
+
+        def converse():
+            try:
+                result["value"] = asyncio.run(talk())
+            except BaseException as err:  # noqa: BLE001 - raised again in the test's thread
+                result["error"] = err
+
         try:
-            return asyncio.run(talk())
+            talker = threading.Thread(target=converse, name="hub-terminal")
+            talker.start()
+            talker.join(timeout + 30)
+            if "error" in result:
+                raise result["error"]
+            assert "value" in result, f"the terminal's websocket gave no answer in {timeout + 30} s"
+            return result["value"]
         finally:
             self.service(f"/api/terminals/{name}", method="DELETE")
 

@@ -4,6 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 from rustsync.lab import RaceResult, plain_race, race, racy_counter, scheduled_race  # noqa: E402
@@ -83,12 +85,15 @@ def test_outcome_panel_explores_again_for_new_settings():
     assert sum(panel.data.values()) < 70
 
 
-def test_schedule_panel_reveals_steps():
+def test_schedule_panel_reveals_steps_and_says_which_on_the_figure():
     panel = SchedulePanel(racy_counter(2, 1), schedule=[1, 2, 2, 1])
     assert len(panel.data["steps"]) == 4
+    size = panel.fig.get_size_inches().tolist()
     panel.step.value = 1
     assert len(panel.data["steps"]) == 2
-    assert "thread 2 reads `counter`" in panel.status.value
+    assert panel.position() == "step 1 of 3: thread 2 reads counter (0)"
+    assert panel.position() in [t.get_text() for t in panel.ax.texts]  # the line under the title
+    assert panel.fig.get_size_inches().tolist() == size  # the same figure at every position
 
 
 def test_panels_keep_each_setting_and_draw_it_once():
@@ -148,7 +153,7 @@ def test_schedule_panel_shows_the_simplest_failing_schedule():
     assert panel.run.outcome == 2 and panel.run.preemptions == 4
     assert "needs 4 preemptions" in panel.status.value
     panel.step.value = 0
-    assert "step 0 of 11: thread 1 reads `counter`" in panel.status.value
+    assert panel.position() == "step 0 of 11: thread 1 reads counter (0)"
 
 
 def test_schedule_panel_ends_a_deadlock_with_the_waiting_threads():
@@ -173,34 +178,218 @@ def test_schedule_panel_ends_a_deadlock_with_the_waiting_threads():
     assert panel.run.schedule == [1, 2]
     assert panel.step.max == 2  # both steps, then every thread waiting
     assert ("1", "knife") in {(str(t), what) for t, what in panel.data["waits"]}
-    assert "then every thread waits" in panel.status.value
+    assert panel.position() == "after step 1: every thread waits, none can go on"
+    assert "thread 1 waits for `knife` held by thread 2" in panel.status.value
+    assert [t.get_text() for t in panel.ax.get_xticklabels()][-1] == "waits"  # the column of that position
     panel.step.value = 1
-    assert panel.data["waits"] == [] and "thread 2 locks `knife`" in panel.status.value
+    assert panel.data["waits"] == [] and panel.position() == "step 1 of 1: thread 2 locks knife"
+    assert "waits for" not in panel.status.value
 
 
-def test_timeline_gives_each_kind_of_step_its_own_shape():
+def _rc_program():
+    """Lesson 04's program: two threads clone and drop one `Rc`, the main thread reads its count."""
     from rustsync import Rc, drop
+    from rustsync.sched import spawn_unchecked
+
+    shared = Rc(0, name="rc")
+
+    def work():
+        drop(shared.clone())
+
+    handles = [spawn_unchecked(work) for _ in range(2)]
+    for h in handles:
+        h.join()
+    return shared.strong_count()
+
+
+def _legend(ax):
+    """(label, shape, filled) of each legend entry."""
+    handles, labels = ax.get_legend_handles_labels()
+    entries = []
+    for handle, label in zip(handles, labels, strict=True):
+        path = handle.get_paths()[0]
+        filled = len(handle.get_facecolor()) > 0 and handle.get_facecolor()[0][3] > 0
+        shape = (path.vertices.round(3).tobytes(), None if path.codes is None else path.codes.tobytes())
+        entries.append((label, shape, filled))
+    return entries
+
+
+def test_timeline_legend_gives_each_entry_its_own_shape():
+    import matplotlib.pyplot as plt
+
     from rustsync.plots import _marker
-    from rustsync.sched import explore, spawn_unchecked
 
-    def program():
-        shared = Rc(0, name="rc")
+    exploration = explore(_rc_program)
+    result = replay(_rc_program, exploration.example(0))
+    ops = {ev.op for ev in result.trace if ev.step is not None}
+    assert {"clone:read", "drop:write", "count"} <= ops
+    assert _marker("count") == _marker("clone:read")  # reading the count is a read: one legend entry
+    fig, ax = plt.subplots()
+    plot_timeline(result, ax=ax)
+    entries = _legend(ax)
+    assert [label for label, _, _ in entries] == ["read", "write", "lost write"]
+    assert len({(shape, filled) for _, shape, filled in entries}) == len(entries)
+    # a deadlock adds the waiting threads: a hollow circle, not the read's filled one
+    deadlock = replay(_opposite_diners, [1, 2])
+    fig, ax = plt.subplots()
+    plot_timeline(deadlock, ax=ax)
+    entries = _legend(ax)
+    assert [label for label, _, _ in entries] == ["lock", "waits"]
+    assert len({(shape, filled) for _, shape, filled in entries}) == len(entries)
+    plt.close("all")
 
-        def work():
-            drop(shared.clone())
 
-        handles = [spawn_unchecked(work) for _ in range(2)]
-        for h in handles:
-            h.join()
-        return shared.strong_count()
+def test_timeline_never_repeats_a_shape_for_two_kinds_of_step():
+    from rustsync.plots import _MARKERS, _marker
 
-    exploration = explore(program)
-    result = replay(program, exploration.example(0))
     shapes = {}
-    for ev in result.trace:
-        if ev.step is not None:
-            marker, label = _marker(ev.op)
-            shapes.setdefault(marker, set()).add(label)
-    assert all(len(labels) == 1 for labels in shapes.values()), shapes  # "strong_count" is not drawn as a read
-    ax = plot_timeline(result)
-    assert ax["steps"]
+    for op in list(_MARKERS) + ["made_up_op", "another_op"]:
+        marker, label = _marker(op)
+        shapes.setdefault(marker, set()).add(label)
+    assert all(len(labels) == 1 for labels in shapes.values()), shapes
+
+
+def _opposite_diners():
+    from rustsync import Arc, Mutex, spawn
+
+    fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
+
+    def diner(first, second):
+        def work():
+            with first.lock(), second.lock():
+                pass
+        return work
+
+    one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
+    two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
+    one.join()
+    two.join()
+
+
+def test_a_lock_still_held_is_shaded_up_to_the_last_step_shown():
+    from rustsync.plots import _held_intervals
+
+    stuck = replay(_opposite_diners, [1, 2])
+    assert _held_intervals(stuck.trace, upto=0) == [(1, 0, 0)]
+    assert sorted(_held_intervals(stuck.trace, upto=1)) == [(1, 0, 1), (2, 1, 1)]
+
+
+def _text_sizes(fig):
+    """The font size of every non-empty text of `fig`: titles, labels, ticks, legends, notes."""
+    import matplotlib.text
+
+    fig.canvas.draw()
+    return {t.get_text(): t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()}
+
+
+def test_plots_write_no_text_smaller_than_10_points():
+    import matplotlib.pyplot as plt
+
+    from rustsync.plots import TEXT
+
+    assert TEXT >= 10
+    figures = []
+    plot_timeline(replay(racy_counter(2, 2), [1, 1, 1, 2, 2, 2, 2, 1]), subtitle="a line under the title")
+    figures.append(plt.gcf())
+    plot_timeline(replay(_opposite_diners, [1, 2]))
+    figures.append(plt.gcf())
+    plot_lost_updates(max_threads=3, increments=10, real=False)
+    figures.append(plt.gcf())
+    plot_outcome_histogram(explore(racy_counter(2, 1)), expected=2)
+    figures.append(plt.gcf())
+    panel = SchedulePanel(_rc_program, schedule=[1, 1, 1, 2, 2, 1, 2, 2, 0])
+    figures.append(panel.fig)
+    for fig in figures:
+        sizes = _text_sizes(fig)
+        assert sizes and min(sizes.values()) >= 10, {t: s for t, s in sizes.items() if s < 10}
+    assert "waits for knife (held by thread 2)" in _text_sizes(figures[1])
+    assert "count 0" in _text_sizes(panel.fig)
+    plt.close("all")
+
+
+def test_timeline_labels_do_not_overlap():
+    import matplotlib.pyplot as plt
+
+    exploration = explore(_rc_program)
+    for run in (replay(_rc_program, exploration.example(0)), replay(_opposite_diners, [1, 2])):
+        plot_timeline(run)
+        fig = plt.gcf()
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts]
+        assert len(boxes) >= 3
+        for i, (a, box) in enumerate(boxes):
+            assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1), a
+            for b, other in boxes[i + 1:]:
+                assert not box.overlaps(other), (a, b)
+    plt.close("all")
+
+
+# --- the saved lessons --------------------------------------------------------------------
+
+LESSONS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def panel_cells(nb):
+    """Indexes of the code cells that build a slider panel of `rustsync.widgets` (read from their code)."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from rustsync import widgets
+
+    names = {name for name, value in vars(widgets).items()
+             if isinstance(value, type) and issubclass(value, widgets._Panel) and value is not widgets._Panel}
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(TransformerManager().transform_cell(cell.source))
+        if any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+               for node in ast.walk(tree)):
+            found.append(index)
+    return found
+
+
+def panels_without_a_picture(nb):
+    """Panel cells whose saved output does not show the widget and a PNG of its figure together."""
+    import base64
+
+    lacking = []
+    for index in panel_cells(nb):
+        pictured = [o for o in nb.cells[index].get("outputs", [])
+                    if WIDGET in o.get("data", {}) and "image/png" in o["data"]
+                    and base64.b64decode(o["data"]["image/png"]).startswith(b"\x89PNG")]
+        if not pictured:
+            lacking.append(index)
+    return lacking
+
+
+def test_every_lesson_panel_is_saved_with_a_picture():
+    """Before its kernel runs (GitHub, nbviewer, a lesson just opened) a panel cell shows a PNG, not a repr."""
+    import nbformat
+
+    assert len(LESSONS) == 7
+    counted = 0
+    for path in LESSONS:
+        nb = nbformat.read(path, as_version=4)
+        counted += len(panel_cells(nb))
+        lacking = panels_without_a_picture(nb)
+        assert lacking == [], f"{path.name}: panel cells {lacking} have no picture; run tools/save_panel_pictures.py"
+    assert counted >= 6  # every lesson but 05 has a panel
+
+
+def test_the_picture_check_fails_on_a_lesson_whose_panel_lost_its_picture(tmp_path):
+    import nbformat
+
+    path = next(p for p in LESSONS if p.name.startswith("06-"))
+    nb = nbformat.read(path, as_version=4)
+    [index] = panel_cells(nb)
+    assert panels_without_a_picture(nb) == []
+    for output in nb.cells[index].outputs:
+        output.get("data", {}).pop("image/png", None)
+    nbformat.write(nb, tmp_path / path.name)
+    assert panels_without_a_picture(nbformat.read(tmp_path / path.name, as_version=4)) == [index]
+    nb.cells[index].outputs = []  # a panel cell saved without any output
+    assert panels_without_a_picture(nb) == [index]

@@ -1,17 +1,17 @@
-"""Put each slider panel's first figure into the saved lessons: python bench/save_panel_pictures.py NOTEBOOK...
+"""Put each slider panel's first figure into the saved lessons: python tools/save_panel_pictures.py NOTEBOOK...
 
 A panel of `rustsync.widgets` displays as the widget plus its first figure as an
-`image/png` in the same output, so a notebook run and saved today keeps a picture. This
-script does it for notebooks saved before: it runs a copy of each notebook in a kernel
+`image/png` in the same output, so a lesson run and saved with the package keeps a
+picture. This script adds it to lessons saved without one: it runs a copy of each notebook in a kernel
 (from the notebook's own folder, as JupyterLab would), takes the picture each panel cell
 displays, and adds it as `image/png` to that cell's saved output. Nothing else in the
 notebook changes: other cells and their outputs, the widget's own data, the metadata.
 GitHub, nbviewer and a lesson opened before its kernel runs then show the figure
 instead of the text `VBox(children=(HBox(...`.
 
-    python bench/save_panel_pictures.py notebooks/0*.ipynb            # in place
-    python bench/save_panel_pictures.py --out /tmp/lessons notebooks/*.ipynb
-    python bench/save_panel_pictures.py --check notebooks/*.ipynb     # exit 1 if a panel has no picture
+    python tools/save_panel_pictures.py notebooks/0*.ipynb            # in place
+    python tools/save_panel_pictures.py --out /tmp/lessons notebooks/*.ipynb
+    python tools/save_panel_pictures.py --check notebooks/*.ipynb     # exit 1 if a panel has no picture
 """
 
 from __future__ import annotations
