@@ -1,4 +1,8 @@
-"""Shared fixtures: running a listing as a student would, `python listings/listing-16-1X.py`."""
+"""Shared fixtures: running a listing as a student would, `python listings/listing-16-1X.py`.
+
+And the figures the browser test measures (slider latency), printed once at the end of
+pytest's output from each test's report, so they show with or without worker processes.
+"""
 
 import subprocess
 import sys
@@ -23,3 +27,13 @@ def run_listing():
         return done[name]
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    figures = [value for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+               if report.when == "call" for name, value in getattr(report, "user_properties", [])
+               if name == "slider latency"]
+    if figures:
+        terminalreporter.write_sep("=", "slider latency (browser clock, median and worst; not asserted)")
+        for text in figures:
+            terminalreporter.write_line(text)

@@ -101,22 +101,6 @@ def browser(browser_ready, tmp_path_factory):
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def latency_figures(request):
-    """Where the lesson tests put their slider figures; printed in pytest's terminal summary."""
-    figures: list[str] = []
-
-    class Summary:
-        def pytest_terminal_summary(self, terminalreporter):
-            if figures:
-                terminalreporter.write_sep("=", "slider latency (browser clock, median and worst; not asserted)")
-                for text in figures:
-                    terminalreporter.write_line(text)
-
-    request.config.pluginmanager.register(Summary(), "rustsync-slider-latency")
-    return figures
-
-
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -128,14 +112,13 @@ def page(browser):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: Path(p).stem[:2])
-def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, lesson, latency_figures, request):
+def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, lesson, request):
     assert (ROOT / lesson).exists(), f"{lesson} not found"
     check = check_lesson(page, lab, lesson, measure=True)
     for timing in check.latency:
         text = timing.report()
         print(text)
-        latency_figures.append(text)
-        request.node.user_properties.append(("slider latency", text))
+        request.node.user_properties.append(("slider latency", text))  # printed at the end (tests/conftest.py)
     assert not check.problems, check.report()
     assert check.panels >= 1, f"{lesson} shows no slider panel (a widget box holding a slider and an output)"
     assert check.moves >= 3 * check.panels
