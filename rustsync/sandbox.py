@@ -14,6 +14,7 @@ submission fails with an error that says what to do.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import site
@@ -140,15 +141,39 @@ def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=No
 
 
 def kernel_needs():
-    """The folders the kernel reads to start and to import rustsync."""
+    """The folders the kernel reads to start and to import rustsync.
+
+    Both the rustsync this process imported (the course's folder may hold one, which
+    nbgrader_config.py imports) and the one a fresh, isolated interpreter finds (an
+    editable install points into its clone, which may lie under /tmp or HOME): the
+    worker and the kernel import the latter.
+    """
     import rustsync
 
     paths = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
              os.path.dirname(_real(sys.executable)), os.path.dirname(_real(rustsync.__file__))}
+    installed = _installed_package()
+    if installed:
+        paths.add(installed)
     paths.update(site.getsitepackages())
     if site.ENABLE_USER_SITE:
         paths.add(site.getusersitepackages())
     return sorted(paths)
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_package():
+    """The folder of the rustsync package `python -I` finds (without importing it), or None."""
+    probe = ("import importlib.util, os\n"
+             "spec = importlib.util.find_spec('rustsync')\n"
+             "print(os.path.realpath(list(spec.submodule_search_locations)[0]) if spec else '')")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, timeout=60,
+                              cwd="/")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = done.stdout.strip()
+    return found if done.returncode == 0 and found and os.path.isdir(found) else None
 
 
 def course_folders(config):

@@ -253,3 +253,35 @@ def test_the_course_runs_autograde_and_only_autograde_in_the_sandbox():
     assert issubclass(ours[at], SandboxedExecute) and ours[:at] + ours[at + 1:] == default[:at] + default[at + 1:]
     # `nbgrader validate` and generate_solution make nbgrader's Execute: it keeps its kernel manager
     assert Execute(config=config).kernel_manager_class is AsyncKernelManager
+
+
+def test_the_installed_package_is_the_one_an_isolated_interpreter_imports():
+    from rustsync.sandbox import _installed_package
+
+    imported = subprocess.run([sys.executable, "-I", "-c", "import os, rustsync; "
+                               "print(os.path.dirname(os.path.realpath(rustsync.__file__)))"],
+                              capture_output=True, text=True, timeout=120, cwd="/")
+    assert imported.returncode == 0, imported.stderr
+    assert _installed_package() == imported.stdout.strip()
+    assert _installed_package() in kernel_needs()
+
+
+def test_a_package_installed_under_tmp_is_shown_and_nothing_beside_it(tmp_path, monkeypatch):
+    # an editable install points into its clone, which may lie under /tmp: the sandbox's /tmp is private
+    import rustsync.sandbox as sandbox
+
+    clone = tmp_path / "clone"
+    package = clone / "rustsync"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("MARK = 1\n")
+    (clone / "source.txt").write_text("hidden tests\n")
+    sandbox._installed_package.cache_clear()
+    monkeypatch.setattr(sandbox, "_installed_package", lambda: str(package))
+    assert str(package) in kernel_needs()
+    probe = (f"import os; print(os.path.exists({str(package / '__init__.py')!r}), "
+             f"os.path.exists({str(clone / 'source.txt')!r}))")
+    cmd = bwrap_command([sys.executable, "-I", "-c", probe], workdir="/", runtime_dir=None, keep=kernel_needs(),
+                        home=os.environ.get("HOME"), readonly_workdir=True, chdir="/tmp")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
