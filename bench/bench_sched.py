@@ -19,7 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from rustsync.lab import racy_counter  # noqa: E402
+from rustsync.lab import opposite_diners, racy_counter  # noqa: E402
 from rustsync.sched import Deadlock, explore, interleavings, run  # noqa: E402
 from rustsync.widgets import LostUpdatePanel, OutcomePanel, SchedulePanel  # noqa: E402
 
@@ -99,24 +99,6 @@ def slider_latency(panel, control, values):
             control.value = value
             times.append(time.perf_counter() - began)
     return statistics.median(times), max(times)
-
-
-def opposite_diners():
-    from rustsync import Arc, Mutex, spawn
-
-    fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
-
-    def diner(first, second):
-        def work():
-            with first.lock(), second.lock():
-                pass
-        return work
-
-    one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
-    two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
-    one.join()
-    two.join()
-    return "both ate"
 
 
 def panels():

@@ -19,8 +19,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from rustsync import Arc, Mutex, Rc, drop, spawn  # noqa: E402
-from rustsync.lab import racy_counter  # noqa: E402
+from rustsync import Rc, drop  # noqa: E402
+from rustsync.lab import opposite_diners, racy_counter  # noqa: E402
 from rustsync.plots import plot_lost_updates, plot_outcome_histogram, plot_timeline  # noqa: E402
 from rustsync.sched import explore, minimal_schedule, needs, replay, spawn_unchecked  # noqa: E402
 from rustsync.widgets import SchedulePanel  # noqa: E402
@@ -36,21 +36,6 @@ def shared_rc():
     for handle in handles:
         handle.join()
     return Rc.strong_count(shared)
-
-
-def opposite_diners():
-    fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
-
-    def diner(first, second):
-        def work():
-            with first.lock(), second.lock():
-                pass
-        return work
-
-    one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
-    two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
-    one.join()
-    two.join()
 
 
 def main(folder):

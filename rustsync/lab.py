@@ -192,6 +192,23 @@ def atomic_counter(threads=2, increments=2):
     return program
 
 
+def opposite_diners():
+    """Two threads lock a fork and a knife in opposite orders: a deadlock after one preemption."""
+    fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
+
+    def diner(first, second):
+        def work():
+            with first.lock(), second.lock():
+                pass
+        return work
+
+    one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
+    two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
+    one.join()
+    two.join()
+    return "both ate"
+
+
 def scheduled_race(threads=2, increments=100, *, mutex=False, seed=0):
     """`race` under the scheduler with a seeded random schedule: the same seed, the same count."""
     program = (mutex_counter if mutex else racy_counter)(threads, increments)

@@ -8,7 +8,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from rustsync.lab import RaceResult, plain_race, race, racy_counter, scheduled_race  # noqa: E402
+from rustsync.lab import RaceResult, opposite_diners, plain_race, race, racy_counter, scheduled_race  # noqa: E402
 from rustsync.plots import lost_writes, plot_lost_updates, plot_outcome_histogram, plot_timeline  # noqa: E402
 from rustsync.sched import explore, replay  # noqa: E402
 from rustsync.widgets import LostUpdatePanel, OutcomePanel, SchedulePanel  # noqa: E402
@@ -157,24 +157,9 @@ def test_schedule_panel_shows_the_simplest_failing_schedule():
 
 
 def test_schedule_panel_ends_a_deadlock_with_the_waiting_threads():
-    from rustsync import Arc, Mutex, spawn
     from rustsync.sched import Deadlock
 
-    def opposite():
-        fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
-
-        def diner(first, second):
-            def work():
-                with first.lock(), second.lock():
-                    pass
-            return work
-
-        one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
-        two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
-        one.join()
-        two.join()
-
-    panel = SchedulePanel(opposite, failing=lambda o: isinstance(o, Deadlock))
+    panel = SchedulePanel(opposite_diners, failing=lambda o: isinstance(o, Deadlock))
     assert panel.run.schedule == [1, 2]
     assert panel.step.max == 2  # both steps, then every thread waiting
     assert ("1", "knife") in {(str(t), what) for t, what in panel.data["waits"]}
@@ -230,7 +215,7 @@ def test_timeline_legend_gives_each_entry_its_own_shape():
     assert [label for label, _, _ in entries] == ["read", "write", "lost write"]
     assert len({(shape, filled) for _, shape, filled in entries}) == len(entries)
     # a deadlock adds the waiting threads: a hollow circle, not the read's filled one
-    deadlock = replay(_opposite_diners, [1, 2])
+    deadlock = replay(opposite_diners, [1, 2])
     fig, ax = plt.subplots()
     plot_timeline(deadlock, ax=ax)
     entries = _legend(ax)
@@ -249,27 +234,10 @@ def test_timeline_never_repeats_a_shape_for_two_kinds_of_step():
     assert all(len(labels) == 1 for labels in shapes.values()), shapes
 
 
-def _opposite_diners():
-    from rustsync import Arc, Mutex, spawn
-
-    fork, knife = Arc(Mutex(0, name="fork")), Arc(Mutex(0, name="knife"))
-
-    def diner(first, second):
-        def work():
-            with first.lock(), second.lock():
-                pass
-        return work
-
-    one = spawn(diner(Arc.clone(fork), Arc.clone(knife)))
-    two = spawn(diner(Arc.clone(knife), Arc.clone(fork)))
-    one.join()
-    two.join()
-
-
 def test_a_lock_still_held_is_shaded_up_to_the_last_step_shown():
     from rustsync.plots import _held_intervals
 
-    stuck = replay(_opposite_diners, [1, 2])
+    stuck = replay(opposite_diners, [1, 2])
     assert _held_intervals(stuck.trace, upto=0) == [(1, 0, 0)]
     assert sorted(_held_intervals(stuck.trace, upto=1)) == [(1, 0, 1), (2, 1, 1)]
 
@@ -291,7 +259,7 @@ def test_plots_write_no_text_smaller_than_10_points():
     figures = []
     plot_timeline(replay(racy_counter(2, 2), [1, 1, 1, 2, 2, 2, 2, 1]), subtitle="a line under the title")
     figures.append(plt.gcf())
-    plot_timeline(replay(_opposite_diners, [1, 2]))
+    plot_timeline(replay(opposite_diners, [1, 2]))
     figures.append(plt.gcf())
     plot_lost_updates(max_threads=3, increments=10, real=False)
     figures.append(plt.gcf())
@@ -311,7 +279,7 @@ def test_timeline_labels_do_not_overlap():
     import matplotlib.pyplot as plt
 
     exploration = explore(_rc_program)
-    for run in (replay(_rc_program, exploration.example(0)), replay(_opposite_diners, [1, 2])):
+    for run in (replay(_rc_program, exploration.example(0)), replay(opposite_diners, [1, 2])):
         plot_timeline(run)
         fig = plt.gcf()
         fig.canvas.draw()
