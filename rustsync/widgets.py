@@ -16,18 +16,34 @@ a lesson just opened).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import html
 import io
+import threading
 import time
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
 from IPython.display import Image, clear_output, display
+from matplotlib.figure import Figure
 
 from .lab import race, racy_counter, scheduled_race
 from .plots import plot_lost_updates, plot_outcome_histogram, plot_timeline, timeline_layout
 from .sched import explore, minimal_schedule, needs, replay, run
+
+# Panels drawing ahead, and the flag that stops them: at exit each is stopped and waited for, so
+# that no thread is inside matplotlib's C++ code while the interpreter shuts down.
+_AHEAD = set()
+_STOP = threading.Event()
+
+
+@atexit.register
+def _stop_drawing_ahead():
+    _STOP.set()
+    for thread in list(_AHEAD):
+        thread.join(timeout=10)
+
 
 # The marks of a panel whose new figure is being computed: shown only if it takes longer than 80 ms.
 _STYLE = """<style>
@@ -109,6 +125,42 @@ class _Panel:
 
     def draw(self, ax):  # pragma: no cover - each panel draws its own
         raise NotImplementedError
+
+    def _start_prefetch(self, keys, picture):
+        """Draw the pictures of `keys` in a thread of its own, on a figure of its own, into the cache.
+
+        `picture(ax, key)` draws on `ax` and returns (data, caption) without touching the
+        widgets. The cache then answers those settings at once; a setting the slider
+        reaches first is computed in the foreground as before (the same picture either way).
+        """
+        self.prefetched = threading.Event()
+
+        def work():
+            try:
+                fig = Figure(figsize=self.size, dpi=self.dpi)
+                ax = fig.subplots()
+                fig.subplots_adjust(**self.margins)
+                for key in keys:
+                    if _STOP.is_set():
+                        break
+                    if key in self._shown:
+                        continue
+                    ax.clear()
+                    for extra in fig.axes[1:]:
+                        extra.remove()
+                    data, caption = picture(ax, key)
+                    buffer = io.BytesIO()
+                    fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+                    self._shown.setdefault(key, (buffer.getvalue(), data, caption))
+            except Exception:  # noqa: BLE001 - a picture not drawn ahead is drawn when asked for
+                pass
+            finally:
+                _AHEAD.discard(threading.current_thread())
+                self.prefetched.set()
+
+        thread = threading.Thread(target=work, name="rustsync-panel-prefetch", daemon=True)
+        _AHEAD.add(thread)
+        thread.start()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # The widget, and its first figure as a PNG: notebooks saved with it show a picture before they run.
@@ -212,7 +264,7 @@ class SchedulePanel(_Panel):
 
     max_width = 10.5  # inches: about the width of a notebook's output area at the panel's dpi
 
-    def __init__(self, program=None, schedule=None, seed=0, failing=None):
+    def __init__(self, program=None, schedule=None, seed=0, failing=None, prefetch=True):
         self.program = program or racy_counter(2, 2)
         self.note = ""
         found = None
@@ -235,13 +287,17 @@ class SchedulePanel(_Panel):
         self.step = w.IntSlider(value=last, min=0, max=last, description="show step",
                                 continuous_update=True, style={"description_width": "initial"})
         super().__init__([self.step])
+        self.prefetched = None
+        if prefetch:  # every position ahead of the slider, nearest to the first one shown first
+            self._start_prefetch([(upto,) for upto in range(last, -1, -1)],
+                                 lambda ax, key: self._picture(ax, key[0]))
 
     def describe(self):
         return f"step {self.step.value}"
 
-    def position(self):
-        """What the slider's position shows, in words: one step, or every thread waiting."""
-        upto = self.step.value
+    def position(self, upto=None):
+        """What the slider's position (or `upto`) shows, in words: one step, or every thread waiting."""
+        upto = self.step.value if upto is None else upto
         if self.run.deadlock is not None and upto >= self.steps:
             return f"after step {self.steps - 1}: every thread waits, none can go on"
         for ev in self.run.trace:
@@ -250,10 +306,14 @@ class SchedulePanel(_Panel):
         return f"step {upto}"
 
     def draw(self, ax):
-        upto = self.step.value
+        data, self.caption = self._picture(ax, self.step.value)
+        return data
+
+    def _picture(self, ax, upto):
+        """Draw position `upto` on `ax`; (data, caption). Reads no widget: the prefetch thread calls it too."""
         waits = self.run.deadlock is not None and upto >= self.steps
         data = plot_timeline(self.run, ax=ax, upto=min(upto, self.steps - 1) if self.steps else None,
-                             waits=waits, subtitle=self.position())
+                             waits=waits, subtitle=self.position(upto))
         schedule = html.escape(str(self.run.schedule))
         preemptions = self.run.preemptions
         if self.simplest:
@@ -262,8 +322,7 @@ class SchedulePanel(_Panel):
             how = f"the schedule {schedule} has {preemptions} preemption{'s' if preemptions != 1 else ''}"
         if waits:
             how = html.escape(str(self.run.deadlock).removeprefix("deadlock: ")) + " &nbsp;·&nbsp; " + how
-        self.caption = f"{self.note}{how}"
-        return data
+        return data, f"{self.note}{how}"
 
 
 def _in_words(ev):

@@ -86,7 +86,7 @@ def test_outcome_panel_explores_again_for_new_settings():
 
 
 def test_schedule_panel_reveals_steps_and_says_which_on_the_figure():
-    panel = SchedulePanel(racy_counter(2, 1), schedule=[1, 2, 2, 1])
+    panel = SchedulePanel(racy_counter(2, 1), schedule=[1, 2, 2, 1], prefetch=False)  # each move draws on panel.ax
     assert len(panel.data["steps"]) == 4
     size = panel.fig.get_size_inches().tolist()
     panel.step.value = 1
@@ -94,6 +94,23 @@ def test_schedule_panel_reveals_steps_and_says_which_on_the_figure():
     assert panel.position() == "step 1 of 3: thread 2 reads counter (0)"
     assert panel.position() in [t.get_text() for t in panel.ax.texts]  # the line under the title
     assert panel.fig.get_size_inches().tolist() == size  # the same figure at every position
+
+
+def test_a_schedule_panel_draws_every_position_ahead_and_the_same_pictures_as_the_slider():
+    ahead = SchedulePanel(racy_counter(2, 3), failing=2)
+    assert ahead.prefetched.wait(60), "the positions were not drawn ahead within 60 s"
+    positions = range(ahead.step.max + 1)
+    assert set(ahead._shown) == {(p,) for p in positions}
+    asked = SchedulePanel(racy_counter(2, 3), failing=2, prefetch=False)
+    assert asked.prefetched is None and len(asked._shown) == 1
+    for position in reversed(positions):
+        asked.step.value = position
+        png, data, caption = ahead._shown[(position,)]
+        assert png == asked.png and data == asked.data and caption in asked.status.value, position
+    drawn = []
+    ahead.draw = lambda ax: drawn.append(ax)  # a move now needs no drawing at all
+    ahead.step.value = 3
+    assert drawn == [] and ahead.png == asked._shown[(3,)][0]
 
 
 def test_panels_keep_each_setting_and_draw_it_once():
@@ -361,3 +378,15 @@ def test_the_picture_check_fails_on_a_lesson_whose_panel_lost_its_picture(tmp_pa
     assert panels_without_a_picture(nbformat.read(tmp_path / path.name, as_version=4)) == [index]
     nb.cells[index].outputs = []  # a panel cell saved without any output
     assert panels_without_a_picture(nb) == [index]
+
+
+def test_a_process_that_ends_while_a_panel_draws_ahead_exits_cleanly():
+    import subprocess
+    import sys
+
+    script = ("from rustsync.lab import racy_counter\n"
+              "from rustsync.widgets import SchedulePanel\n"
+              "SchedulePanel(racy_counter(2, 3), failing=2)\n")  # ends at once, the drawing thread still busy
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "terminate" not in done.stderr, (done.returncode, done.stderr[-2000:])
