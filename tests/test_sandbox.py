@@ -275,7 +275,6 @@ def test_a_package_installed_under_tmp_is_shown_and_nothing_beside_it(tmp_path, 
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("MARK = 1\n")
     (clone / "source.txt").write_text("hidden tests\n")
-    sandbox._installed_package.cache_clear()
     monkeypatch.setattr(sandbox, "_installed_package", lambda: str(package))
     assert str(package) in kernel_needs()
     probe = (f"import os; print(os.path.exists({str(package / '__init__.py')!r}), "

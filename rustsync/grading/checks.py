@@ -548,11 +548,12 @@ def _decide_prediction(facts):
     return True, ""
 
 
-def _stepwise(problem, run):
-    """The problem, then the schedule and its trace, for a deadlock or a wrong value."""
+def _stepwise(problem, run, needs=""):
+    """The problem, then the schedule (and how many preemptions it `needs`) and its trace."""
     if not run.trace:
         return problem
-    return f"{problem}\nwith the schedule {run.schedule}, step by step:\n{_trace(run)}\n"
+    told = f" (it {needs})" if needs else ""
+    return f"{problem}\nwith the schedule {run.schedule}{told}, step by step:\n{_trace(run)}\n"
 
 
 def _simplest(program, outcome, example, who, preemption_bound):
@@ -571,14 +572,6 @@ def _simplest(program, outcome, example, who, preemption_bound):
         run = found.value
         return run, sched.needs(run.preemptions)
     return _scheduled(lambda: sched.replay(program, example), who, EXPLORE_TIMEOUT), ""
-
-
-def _stepwise_needs(problem, run, needs):
-    """`_stepwise`, saying how many preemptions the schedule needs."""
-    if not run.trace:
-        return problem
-    told = f" (it {needs})" if needs else ""
-    return f"{problem}\nwith the schedule {run.schedule}{told}, step by step:\n{_trace(run)}\n"
 
 
 def _ops_by_thread(run):
@@ -622,9 +615,9 @@ def check_always(program, expected, what, *, threads=None, uses=(), who="your co
         bad, needs = _simplest(program, outcome, exploration.examples[outcome], who, preemption_bound)
         if problem is None:
             want = " or ".join(_shown(c) for c in choices)
-            problem = _stepwise_needs(f"{what} can be {_shown(key)} instead of {want}", bad, needs)
+            problem = _stepwise(f"{what} can be {_shown(key)} instead of {want}", bad, needs)
         elif isinstance(outcome, (Deadlock, StepLimit)):
-            problem = _stepwise_needs(problem, bad, needs)
+            problem = _stepwise(problem, bad, needs)
         facts["bad"] = {"key": key, "problem": problem}
         break
     _check("always", facts)
