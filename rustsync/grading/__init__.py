@@ -1,14 +1,20 @@
-"""Grading the course's assignments: the kernel shows, the grader decides.
+"""Grading the course's assignments: the kernel shows, the grader decides, the student's code proposes.
 
-- `checks`: what the assignments' test cells call (`answer`, `check_always`, ...): facts
-  gathered from student code under a deadline and the scheduler, and pure decisions.
-- `plain`: the exact-type plain data in which student values reach a decision.
-- `gate`: the policy a student's cell must pass, read as text, before the grader runs it.
-- `worker`: the sandboxed process that runs one part in a fresh fork and reports facts.
-- `runner`: the grader's side: builds each part's job from the instructor's notebook and
-  the student's cells, runs the workers, and decides every part from their facts.
+The boundary is a process. Modules of nbgrader's process and the grader's:
 - `hooks`: the nbgrader preprocessors that put this in place of nbgrader's own execution.
-- `interrupts`, `commands`: stopping cells that swallow Ctrl-C; nbgrader in-process.
+- `runner`: lines up each part's cells from the instructor's notebook and the student's,
+  sends them to the worker, and decides every part from the facts it gets back.
+- `worker`: the sandboxed zygote that forks one grader process per part.
+- `grader`: that process: the instructor's cells, the scheduler and every primitive, and
+  the connection to the student's process (handles out, references in).
+- `checks`: what the assignments' test cells call; facts and pure decisions (`decide`).
+- `plain`: the exact-type plain data in which student values reach a decision.
+- `wire`: the messages and value forms that cross the boundary.
+- `advice`: notes on a student's cell (real threads, `time.sleep`); they decide nothing.
+- `interrupts`, `commands`, `parallel`: stopping cells that swallow Ctrl-C; nbgrader
+  in-process; grading many submissions at once.
+The student's side is one module, `student`: it runs the student's cells and functions
+in a process of its own and imports nothing of the course but `wire`.
 """
 
 from .checks import (

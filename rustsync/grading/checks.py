@@ -138,6 +138,8 @@ def _with_deadline(work, timeout):
     _muted.update(left)
     if runner.is_alive():
         result.timed_out = True
+        if STUDENT is not None:  # the student's code is still running there: only ending it stops it
+            STUDENT.kill("it ran past its time")
         for thread in left:
             if thread is runner or thread.name == "rustsync-scheduler":
                 _stop(thread)
@@ -150,7 +152,8 @@ def _stop(thread):
 
 
 def _name(func):
-    name = getattr(func, "__name__", None) or type(func).__name__
+    name = getattr(func, "__name__", None)
+    name = name if type(name) is str else type(func).__name__
     return "your code" if name == "<lambda>" else f"your function `{name}`"
 
 
@@ -170,6 +173,9 @@ def _printed(output):
 def _where(exc):
     """`Cell In[7], line 4` for the innermost frame of the traceback outside this package."""
     from ..diagnostics import display_name
+
+    if type(getattr(exc, "where", None)) is str:  # an exception of the student's process says where itself
+        return f" ({exc.where})"
 
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stdlib = sys.base_prefix
@@ -193,8 +199,11 @@ def _headline(text):
 
 
 def _error_message(who, exc, output=""):
-    if isinstance(exc, NotImplementedError) or _not_written(exc):
+    output = output or getattr(exc, "printed", "") or ""
+    if isinstance(exc, NotImplementedError) or _not_written(exc) or getattr(exc, "not_written", False) is True:
         return f"{who} is not written yet: {NOT_WRITTEN}."
+    if type(exc).__name__ == "StudentGone":
+        return f"{who} {str(exc).removeprefix('your code ')}"
     if isinstance(exc, StuckThread):
         return _too_slow(who, _step_timeout(), output)
     if isinstance(exc, ScheduleError) and "steps" in str(exc):
@@ -234,6 +243,7 @@ def _max_steps():
 # --- records: the facts of each check, for the grader to decide again -----------------------
 
 RECORDS = None  # a list in the grader's worker, where every check appends its facts; None elsewhere
+STUDENT = None  # in the grader's worker: the connection to the student's process (grader.Student)
 
 
 def _check(kind, facts):
@@ -316,9 +326,7 @@ def call(func, *args, timeout=DEFAULT_TIMEOUT, hint="", **kwargs):
     """
     __tracebackhide__ = True
     who = _name(func)
-    if not callable(func) or isinstance(func, Refused):
-        if isinstance(func, Refused):
-            _fail(func.message())
+    if not callable(func) or getattr(func, "_callable", True) is False:
         _fail(f"`{func!r:.60}` is not a function: define it with `def` in the cell above and run that cell")
     result = _with_deadline(lambda: func(*args, **kwargs), timeout)
     if result.timed_out:
@@ -338,23 +346,6 @@ def raised_by(func, *args, timeout=DEFAULT_TIMEOUT):
 
 
 # --- answers ---------------------------------------------------------------------------
-
-
-class Refused:
-    """What a name defined by a cell the grader refused to run is bound to, in the grader's worker."""
-
-    def __init__(self, name, cell, reason):
-        self.name, self.cell, self.reason = name, cell, reason
-
-    def message(self):
-        return (f"`{self.name}` is not defined: the grader did not run {self.cell}, which defines it, "
-                f"because {self.reason}")
-
-    def __call__(self, *args, **kwargs):
-        raise NameError(self.message())
-
-    def __repr__(self):
-        return f"<{self.name}: not run by the grader>"
 
 
 def _kind(types):
@@ -380,13 +371,10 @@ def answer(name, *types):
              "defined": name in namespace, "value": None, "problem": None}
     if facts["defined"]:
         value = namespace[name]
-        if isinstance(value, Refused):
-            facts["problem"] = value.message()
-        else:
-            try:
-                facts["value"] = encode(plain(value, f"`{name}`"))
-            except NotPlain as err:
-                facts["problem"] = f"`{name}` must be {_kind(types)}, but {err}"
+        try:
+            facts["value"] = encode(plain(value, f"`{name}`"))
+        except NotPlain as err:
+            facts["problem"] = f"`{name}` must be {_kind(types)}, but {err}"
     _check("answer", facts)
     return decode(facts["value"])
 

@@ -2,11 +2,12 @@
 
 `TrustedExecute` takes the place of nbgrader's `Execute` in `nbgrader autograde`:
 
-1. the gate reads every cell the student could change (`gate.py`); a refused cell is
-   run by no one, and the graded notebook says why under it;
-2. the grader's worker (`worker.py`, in the sandbox) decides every test cell from the
-   instructor's `source/` notebook and the student's accepted cells, one fresh process
-   per part (`runner.py`), while
+1. the grader's worker (`worker.py`, in the sandbox) decides every test cell from the
+   instructor's `source/` notebook and the student's cells, one fresh grader process
+   per part that runs the instructor's code and holds every primitive, and a student
+   process beside it that runs the student's cells and nothing else (`grader.py`);
+2. advice on a student's cell (`advice.py`: real threads, `time.sleep`, a locked name
+   defined again) is written under it in the graded notebook; it decides nothing, while
 3. the student's kernel, in the sandbox too, with a cleared environment, limits, and a
    scratch copy of the submission's plain files as its folder (never nbgrader's own
    folder), runs the notebook with the hidden tests taken out, so the feedback shows
@@ -121,7 +122,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
         if refusal:
             raise NbGraderException(refusal)
         instructor = self._instructor(resources)
-        cells, tests, refused = runner.program(nb, instructor)
+        cells, tests, notes = runner.program(nb, instructor)
         decided, failure = {}, []
         command = self._worker_command()
 
@@ -139,7 +140,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
         judge = threading.Thread(target=decide, name="rustsync-grader", daemon=True)
         judge.start()
         if self.show:
-            self._show(nb, resources, refused)
+            self._show(nb, resources)
             timings["kernel"] = time.perf_counter() - started
         judge.join()
         self.log.info("Decided %d part(s) in %.1f s; the kernel ran the notebook in %.1f s", len(decided),
@@ -152,7 +153,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
                 self._refuse(message)
             self.log.error(message)
             raise NbGraderException(message)
-        self._write_decisions(nb, decided, refused, cells)
+        self._write_decisions(nb, decided, notes, cells)
         return nb, resources
 
     # --- the pieces ---------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
             self._refuse(f"Not grading: {err}")
             raise NbGraderException(f"Not grading: {err}") from None
 
-    def _show(self, nb, resources, refused):
+    def _show(self, nb, resources):
         """Run the student's kernel on the notebook without hidden tests; never let it decide anything."""
         saved = {}
         for index, cell in enumerate(nb.cells):
@@ -193,9 +194,6 @@ class TrustedExecute(sandbox.SandboxedExecute):
             if _is_test(cell):
                 saved[index] = cell.source
                 cell.source = without_hidden_tests(cell.source, self.config)
-            elif index in refused:
-                saved[index] = cell.source
-                cell.source = "# not run: the grader refused this cell"
         metadata = resources.setdefault("metadata", {})
         original_path = metadata.get("path")
         scratch = tempfile.mkdtemp(prefix="rustsync-scratch-")
@@ -231,7 +229,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
         if last is not None:
             last.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
 
-    def _write_decisions(self, nb, decided, refused, cells):
+    def _write_decisions(self, nb, decided, notes, cells):
         by_id = {}
         for cell in nb.cells:
             if _is_test(cell):
@@ -248,12 +246,10 @@ class TrustedExecute(sandbox.SandboxedExecute):
                                                        traceback=[f"AssertionError: {message}"])]
             cell.execution_count = cell.get("execution_count")
         names = {c.index: c.name for c in cells if c.index is not None}
-        for index, verdict in refused.items():
+        for index, said in notes.items():
             cell = nb.cells[index]
-            text = (f"The grader did not run this cell ({names.get(index, 'this cell')}): {verdict.reason()}. "
-                    "Tests that need what it defines fail.\n")
+            text = "".join(f"Note from the grader on {names.get(index, 'this cell')}: {note}\n" for note in said)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)] + list(cell.get("outputs", []))
-            self.log.warning("Refused %s: %s", names.get(index, f"cell {index}"), verdict.reason())
         skipped = sorted({name for part in decided.values() for name in part.skipped})
         if skipped:
             self.log.warning("Left out after hanging or crashing the grader's worker: %s", ", ".join(skipped))

@@ -50,12 +50,13 @@ def _walk(value, path, budget, depth):
         for k, v in list(value.items()):
             out[_walk(k, f"a key of {path}", budget, depth + 1)] = _walk(v, f"{path}[{k!r}]", budget, depth + 1)
         return out
-    raise NotPlain(f"{path} is {_article(kind)}, not a plain value (a number, a string, True/False, None, "
+    raise NotPlain(f"{path} is {_article(kind, value)}, not a plain value (a number, a string, True/False, None, "
                    "or a tuple, list, set or dict of those)")
 
 
-def _article(kind):
-    name = getattr(kind, "__name__", "object")
+def _article(kind, value=None):
+    name = getattr(value, "student_type", None) if value is not None else None  # an object of the student's
+    name = name if type(name) is str else getattr(kind, "__name__", "object")
     return f"an object of type `{name}`"
 
 

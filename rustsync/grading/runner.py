@@ -1,12 +1,13 @@
-"""The grader's side: one job per graded part, run in sandboxed workers, decided here.
+"""nbgrader's process: one job per graded part, run by the sandboxed worker, decided here.
 
 `program(submission, instructor)` lines up the cells a part runs: the submission's
 code cells in their order, where every cell the instructor locked (the helpers, the
 setup, the tests) is replaced by the instructor's own text from `source/` (a locked
 cell the student deleted or unlocked is put back where it belongs), and every other
-cell is the student's, read by the gate first. `Runner` sends one job per test cell
-to the worker (`worker.py`) and decides each part here, from the plain facts the
-worker's checks recorded (`checks.decide`): the worker's own verdict is not used.
+cell is the student's, with IPython's magics turned into Python. `Runner` sends one
+job per test cell to the worker (`worker.py`, which runs the instructor's cells in a
+grader process and the student's in a process of their own, `grader.py`) and decides
+each part here, from the plain facts the grader's checks recorded (`checks.decide`).
 
 A part whose worker hangs or crashes in one of the student's cells before the test is
 run again without that cell (at most `RETRIES` times), so a hostile cell costs the
@@ -23,7 +24,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 
-from . import gate
+from . import advice
 from .checks import _undefined, decide
 
 RETRIES = 3
@@ -79,19 +80,30 @@ def _names(code):
     import ast
 
     try:
-        return sorted(gate.defined_names(ast.parse(gate.without_magics(code)[0])))
-    except (SyntaxError, ValueError, RecursionError):
+        return sorted(advice.defined_names(ast.parse(advice.without_magics(code)[0])))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+
+
+def python_of(source):
+    """A cell's source as plain Python: IPython's magics become the calls IPython makes for them."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - a cell IPython cannot read either: the grader's run says why
+        return source
 
 
 def program(submission, instructor):
     """The cells every part runs, in order, and {grade_id of a test cell: its index}.
 
     `submission` is the notebook being graded (after nbgrader put back its locked cells),
-    `instructor` the instructor's version from source/. Returns (cells, tests, refused),
-    where `refused` maps the index of each refused cell in `submission` to the gate's
-    verdict.
+    `instructor` the instructor's version from source/. Returns (cells, tests, notes),
+    where `notes` maps the index of a student cell in `submission` to advice on it
+    (`advice.advise`; none with RUSTSYNC_GATE=off). Notes decide nothing.
     """
+    advise = advice.enabled()
     theirs = {}
     for index, cell in enumerate(instructor.cells):
         grade_id = _meta(cell).get("grade_id")
@@ -109,7 +121,7 @@ def program(submission, instructor):
         kind = "test" if meta.get("grade") else "locked"
         return Cell(kind, cell.source, "", grade_id, _names(cell.source) if kind == "locked" else [])
 
-    cells, refused, seen = [], {}, set()
+    cells, notes, seen = [], {}, set()
     for index, cell in enumerate(submission.cells):
         if cell.cell_type != "code":
             continue
@@ -129,22 +141,18 @@ def program(submission, instructor):
             continue
         if known is not None:
             seen.add(grade_id)
-        verdict = gate.check_cell(cell.source, locked_names)
-        if verdict.ok:
-            cells.append(Cell("student", verdict.code, "", grade_id, index=index))
-        else:
-            refused[index] = verdict
-            cells.append(Cell("refused", "", "", grade_id, _names(cell.source), verdict.reason(), index=index))
+        if advise:
+            said = advice.advise(cell.source, locked_names)
+            if said:
+                notes[index] = said
+        cells.append(Cell("student", python_of(cell.source), "", grade_id, _names(cell.source), index=index))
     for grade_id, (_, cell) in theirs.items():  # locked cells and tests the submission lost
         if grade_id not in seen and not _meta(cell).get("solution"):
             cells.append(instructor_cell(grade_id))
     for count, cell in enumerate(cells, 1):
         cell.name = f"Cell In[{count}]"
-    for cell in cells:
-        if cell.kind == "refused":
-            cell.reason = f"{cell.reason}" if cell.reason else "the gate refused it"
     tests = {cell.grade_id: i for i, cell in enumerate(cells) if cell.kind == "test"}
-    return cells, tests, refused
+    return cells, tests, notes
 
 
 class WorkerError(RuntimeError):

@@ -1,12 +1,12 @@
-"""The gate (rustsync/grading/gate.py) and plain data (rustsync/grading/plain.py): fast, no grading run.
+"""Advice on a student's cell (rustsync/grading/advice.py) and plain data (plain.py): fast, no grading run.
 
-The gate reads a student's cell as text and refuses what this course never needs; what it
-lets through must include the ordinary variety of correct answers.
+Advice decides nothing: it only notes code that runs but that the course's scheduler cannot
+follow. Every ordinary answer gets no note at all.
 """
 
 import pytest
 
-from rustsync.grading.gate import check_cell, defined_names, without_magics
+from rustsync.grading.advice import advise, defined_names, enabled, without_magics
 from rustsync.grading.plain import NotPlain, decode, encode, plain, same, tagged
 
 LOCKED = {"count_broken", "who_goes_first", "Arc", "Mutex", "spawn", "explore", "replay"}
@@ -19,54 +19,34 @@ LOCKED = {"count_broken", "who_goes_first", "Arc", "Mutex", "spawn", "explore", 
     "    for h in handles:\n        h.join()\n    with counter.lock() as g:\n        return g.value\n",
     "def bump(c):\n    def work():\n        g = c.lock()\n        g.value += 1\n        drop(g)\n    return work\n",
     "from rustsync import drop, AtomicUsize, Ordering\nfrom rustsync.sched import explore, replay, RacyCell\n",
+    "from rustsync import Arc, Mutex, spawn\nfrom rustsync.sched import explore, replay\n",
     "outcomes = {o for o in explore(lambda: who_goes_first()).outcomes}\nprint(outcomes, repr(Mutex(1)))\n",
-    "second_first_schedule = [2] + [1]\nprint(replay(who_goes_first, second_first_schedule).show())\n",
-    "import math\nfrom itertools import permutations\nfrom collections import Counter\nimport time\n",
-    "try:\n    count_broken(2)\nexcept Exception as err:\n    print(type(err).__name__ if False else err)\n",
+    "import math, random, re, sys\nfrom itertools import permutations\nfrom typing import Any\n",
+    "try:\n    count_broken(2)\nexcept Exception as err:\n    print('{}: {}'.format(type(err).__name__, err))\n",
     "%time x = 1\n!ls\ny = 2\n",
-    "total = 0\nfor i in range(3):\n    total += i\nanswer = (lambda a, *, b=2: a + b)(total)\n",
-    "def f():\n    seen = [0]\n    def g():\n        seen[0] += 1\n    g()\n    return seen\n",
+    "%%time\nx = 1\n",
+    "from dataclasses import dataclass\n@dataclass\nclass Account:\n    money: int\n",
+    "def f():\n    seen = 0\n    def g():\n        nonlocal seen\n        seen += 1\n    g()\n    return seen\n",
+    "x = (",
 ])
-def test_ordinary_answers_pass_the_gate(source):
-    verdict = check_cell(source.replace("type(err).__name__ if False else ", ""), LOCKED)
-    assert verdict.ok, verdict.refusals
+def test_ordinary_answers_get_no_note(source):
+    assert advise(source, LOCKED) == []
 
 
-@pytest.mark.parametrize("source, refused", [
-    ("import rustsync.grading as g\ng.check_always = lambda *a, **k: None", "import rustsync.grading"),
-    ("from rustsync.grading import check_always", "from rustsync.grading import"),
-    ("import sys\nsys.modules['rustsync.grading'] = None", "`import sys`"),
-    ("get_ipython().events.register('post_run_cell', print)", "`get_ipython`"),
-    ("import builtins\nbuiltins.AssertionError = Exception", "`import builtins`"),
-    ("x = ().__class__.__bases__[0].__subclasses__()", "`.__class__`"),
-    ("f = open('../../../gradebook.db', 'rb')", "`open`"),
-    ("g = getattr(spawn, 'func' + 'globals')", "`getattr`"),
-    ("def gen():\n    yield 1\nframe = gen().gi_frame.f_back", "`.gi_frame`"),
-    ("leak = '{0.__globals__}'.format(spawn)", "`.format`"),
-    ("class Always:\n    def __eq__(self, other):\n        return True\nanswer = Always()", "`class Always`"),
-    ("while True:\n    try:\n        pass\n    except BaseException:\n        pass", "`except BaseException`"),
-    ("while True:\n    try:\n        pass\n    except:\n        pass", "bare `except:`"),
+@pytest.mark.parametrize("source, note", [
+    ("import threading\nt = threading.Thread(target=print)", "`import threading` starts real threads"),
+    ("from concurrent.futures import ThreadPoolExecutor", "`import concurrent.futures` starts real threads"),
+    ("import time\ndef work():\n    time.sleep(0.1)", "`time.sleep` is not a step"),
     ("def count_broken(n):\n    return 1", "defines `count_broken` again"),
-    ("who_goes_first = lambda: (2, 1)", "defines `who_goes_first` again"),
-    ("def cheat():\n    global replay\n    replay = None", "`global replay`"),
     ("from rustsync import Mutex as spawn", "defines `spawn` again"),
-    ("Mutex.lock = lambda self: None", "assigning to `.lock`"),
-    ("m = Mutex(1)\nm._data = 5", "`._data`"),
-    ("x = eval('1')", "`eval`"),
-    ("t = type('X', (), {})", "`type`"),
-    ("%%bash\nrm -rf /", "cell magic `%%bash`"),
-    ("x = (", "not valid Python"),
 ])
-def test_the_gate_refuses_what_reaches_outside_the_exercise(source, refused):
-    verdict = check_cell(source, LOCKED)
-    assert not verdict.ok
-    assert refused in " / ".join(str(r) for r in verdict.refusals), verdict.refusals
+def test_advice_names_what_the_scheduler_cannot_follow_and_the_fix(source, note):
+    notes = advise(source, LOCKED)
+    assert notes and note in notes[0] and "help:" in notes[0]
 
 
-def test_a_refusal_names_its_line_and_counts_the_rest():
-    verdict = check_cell("x = 1\nimport os\ny = open('f')\n", LOCKED)
-    assert verdict.reason().startswith("line 2: `import os`")
-    assert "(and 1 more thing the grader does not run)" in verdict.reason()
+def test_advice_can_be_switched_off():
+    assert enabled({}) and enabled({"RUSTSYNC_GATE": "on"}) and not enabled({"RUSTSYNC_GATE": "off"})
 
 
 def test_magic_lines_are_left_out_keeping_line_numbers():
