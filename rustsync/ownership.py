@@ -242,6 +242,9 @@ def moves(value):
     """True for a plain Python value that a spawned closure takes with it (not `Copy`, not an item)."""
     if isinstance(value, Owned) or is_copy(value) or isinstance(value, _ITEM_TYPES):
         return False
+    item = getattr(type(value), "_rustsync_item", None)  # a function that lives in another process
+    if item is not None and item(value):
+        return False
     sched = sys.modules.get("rustsync.sched")
     if sched is not None and isinstance(value, sched.RacyCell):
         return False  # the unprotected cell: reached by every thread, as through `&`

@@ -38,6 +38,7 @@ import resource
 import signal
 import socket
 import sys
+import threading
 import time
 import types
 import weakref
@@ -171,13 +172,31 @@ def _mro_names(cls):
 class RemoteRef:
     """An object of the student's process: it can be called (there), passed back, and nothing else."""
 
-    __slots__ = ("_student", "_rid", "_tname", "_name", "_callable", "__weakref__")
+    __slots__ = ("_student", "_rid", "_tname", "_name", "_callable", "_code", "_captured", "__weakref__")
 
     def __init__(self, student, rid, info):
         self._student, self._rid = student, rid
         self._tname = str(info.get("type") or "object")[:80]
         self._name = str(info.get("name") or self._tname)[:80]
         self._callable = info.get("callable") is True
+        self._code = info.get("code") if type(info.get("code")) is int else None
+        self._captured = ()
+        captured = info.get("captured")
+        if self._code is not None and type(captured) is list:
+            try:
+                self._captured = tuple(student.decode(c) for c in captured)
+            except wire.ProtocolError:
+                self._code = None
+
+    def _rustsync_item(self):
+        """A function is an item, as in Rust: a closure can use it without moving it."""
+        return self._callable
+
+    def fingerprint(self, fp):
+        """What the scheduler's model knows this function by: its code and what it captured, or itself."""
+        if self._code is None:
+            return None
+        return ("student function", self._code, tuple(fp(c) for c in self._captured))
 
     @property
     def __name__(self):  # noqa: A003 - what the checks' messages call a function
@@ -215,6 +234,13 @@ class Student:
         self.deadline = None  # time.monotonic() by which the student's side must answer
         self.types = _course_types()
         self.functions = _course_functions()
+        # Student calls made outside the scheduler (a check's `call`) may start real threads, which
+        # talk to the student's process at once: one reads at a time and hands each message to its lane.
+        self.cond = threading.Condition()
+        self.sending = threading.Lock()
+        self.reading = False
+        self.mail = {}  # lane -> messages read for it while another lane's thread was reading
+        self.next_hid = 1
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -234,12 +260,43 @@ class Student:
         if self.dead is not None:
             raise self._gone()
         try:
-            self.endpoint.send(message)
+            with self.sending:
+                self.endpoint.send(message)
         except wire.ProtocolError as err:
             self.kill(f"its process went away ({err})")
             raise self._gone() from None
 
-    def _receive(self):
+    def _receive(self, lane=None):
+        """The next message for `lane` (None: one that belongs to no lane)."""
+        while True:
+            with self.cond:
+                while True:
+                    if self.dead is not None:
+                        raise self._gone()
+                    box = self.mail.get(lane)
+                    if box:
+                        return box.pop(0)
+                    if not self.reading:
+                        self.reading = True
+                        break
+                    self.cond.wait(0.05)
+            try:
+                message = self._read()
+            finally:
+                with self.cond:
+                    self.reading = False
+                    self.cond.notify_all()
+            owner = message.get("lane")
+            if owner == lane:
+                return message
+            with self.cond:
+                box = self.mail.setdefault(owner if type(owner) is int else None, [])
+                box.append(message)
+                if sum(len(b) for b in self.mail.values()) > 10_000:
+                    self.kill("it broke the protocol (messages nobody asked for)")
+                self.cond.notify_all()
+
+    def _read(self):
         if self.dead is not None:
             raise self._gone()
         try:
@@ -271,9 +328,8 @@ class Student:
         hid = self.handle_ids.get(id(value))
         entry = self.objects.get(hid) if hid is not None else None
         if entry is None or entry[0] is not value:
-            hid = len(self.objects) + 1
-            while hid in self.objects:
-                hid += 1
+            hid = self.next_hid  # never reused: a late message names one object only
+            self.next_hid += 1
             entry = self.objects[hid] = [value, 0]
             self.handle_ids[id(value)] = hid
         entry[1] += 1
@@ -328,24 +384,28 @@ class Student:
         """Answer the student's requests on `lane` until its call or cell ends; that end message."""
         stopping = None
         while True:
-            message = self._receive()
+            message = self._receive(lane)
             kind = message.get("t")
             if message.get("lane") != lane or kind not in ("req", "return", "error", "done"):
                 self.kill(f"it broke the protocol (a {str(kind)[:20]!r} message for lane "
                           f"{str(message.get('lane'))[:10]}, while lane {lane} runs)")
                 raise self._gone()
-            self._drops(message)
-            if kind != "req":
+            if kind != "req":  # its drops are taken once its value is read (they may name what it holds)
                 if stopping is not None:
+                    self._drops(message)
                     raise stopping
                 return message
             if stopping is not None:
+                self._drops(message)
                 self._send({"t": "abort", "lane": lane})
                 continue
             try:
-                value = self._dispatch(message)
-            except StudentGone:
-                raise
+                try:
+                    value = self._dispatch(message)
+                finally:
+                    self._drops(message)
+            except (StudentGone, greenlet.GreenletExit):
+                raise  # a thread abandoned and collected: the student's side of it waits forever, unasked
             except Exception as exc:  # noqa: BLE001 - raised in the student's code, where it was asked for
                 self._send({"t": "raise", "lane": lane, "exc": self._exception_info(exc)})
             except BaseException as exc:  # the scheduler unwinding, a stop: the student's thread ends too
@@ -365,9 +425,12 @@ class Student:
         self._send({"t": "call", "lane": lane, "f": ref._rid, "args": [self.share(a) for a in args],
                     "kwargs": [[str(k), self.share(v)] for k, v in kwargs.items()]})
         message = self._serve(lane)
-        if message.get("t") == "return":
-            return self._value(message.get("value"))
-        raise self._raised(message.get("error"))
+        try:
+            if message.get("t") == "return":
+                return self._value(message.get("value"))
+            raise self._raised(message.get("error"))
+        finally:
+            self._drops(message)
 
     def _value(self, data):
         try:
@@ -393,7 +456,10 @@ class Student:
         finally:
             self.deadline = None
         error = message.get("error")
-        return None if error is None else self._raised(error)
+        try:
+            return None if error is None else self._raised(error)
+        finally:
+            self._drops(message)
 
     def names(self):
         """{name: value} of what the student's namespace holds (plain copies, handles, references)."""

@@ -313,11 +313,22 @@ def autograde_preprocessors():
 
 
 def sanitize_preprocessors():
-    """nbgrader's sanitizing preprocessors, with `QuietOverwriteCells` in the place of `OverwriteCells`."""
+    """nbgrader's sanitizing preprocessors, with `QuietOverwriteCells` in the place of `OverwriteCells`.
+
+    `CopiedCells` (duplicates.py) takes the place of nbgrader's `DeduplicateIds`, which leaves
+    the copies of a copied cell with marks that `OverwriteCells` fails on.
+    """
     from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import DeduplicateIds
+
+    from .duplicates import CopiedCells
 
     default_list = Autograde.class_traits()["sanitize_preprocessors"].default()
-    return [QuietOverwriteCells if p is OverwriteCells else p for p in default_list]
+    swap = {OverwriteCells: QuietOverwriteCells, DeduplicateIds: CopiedCells}
+    ours = [swap.get(p, p) for p in default_list]
+    if CopiedCells not in ours:  # an nbgrader without DeduplicateIds: copies are still sorted out first
+        ours.insert(ours.index(QuietOverwriteCells), CopiedCells)
+    return ours
 
 
 # --- the exchange ------------------------------------------------------------------------------------

@@ -1413,7 +1413,8 @@ LEAK = [
     ),
     Submission(
         assignment=A02, name="a02-leak-frames", klass="leak",
-        expect=expect(A02, "test_add_item", "test_try_add"),
+        # read_even_if_poisoned is right, and what it walks is its own process's stack: it keeps its marks
+        expect=expect(A02, "test_add_item", "test_try_add", "test_read_even_if_poisoned"),
         answers=answers(A02, honest=("test_add_item", "test_try_add"),
                         predicted_reprs=_c("""
                             import linecache
