@@ -7,7 +7,7 @@ and feedback goes to feedback/ (those three stay out of git).
 
 import os
 
-from rustsync.grading import hooks
+from rustsync.grading import hooks, notes
 
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it loads this file
 
@@ -51,6 +51,11 @@ c.Execute.timeout = 20
 c.Execute.startup_timeout = 60
 c.Autograde.autograde_preprocessors = hooks.autograde_preprocessors()
 c.Autograde.sanitize_preprocessors = hooks.sanitize_preprocessors()
+# A cell copied in JupyterLab (two cells with one grade id) is graded once; its other copies are
+# ordinary cells, and the graded notebook says so under each (rustsync/grading/duplicates.py).
+# Those notes are written after the kernel has run, as it starts each cell with no output.
+c.Autograde.autograde_preprocessors.insert(c.Autograde.autograde_preprocessors.index(hooks.TrustedExecute) + 1,
+                                           notes.CellNotes)
 
 # Collecting never follows a link a student left in the exchange (rustsync/grading/hooks.py).
 c.ExchangeFactory.collect = hooks.SafeCollect
@@ -59,14 +64,24 @@ c.ExchangeFactory.collect = hooks.SafeCollect
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback shows a test cell's visible part and its last error line, never the hidden
-# tests: ClearHiddenTests removes them from the cell, hide_test_tracebacks keeps only the
-# final `AssertionError: ...` line of a failed test (IPython's traceback quotes the cell).
+# tests: ClearHiddenTestsInTests removes them from the test cells (and shows a student's
+# cell that quotes nbgrader's markers as written: rustsync/grading/markers.py),
+# hide_test_tracebacks keeps only the final `AssertionError: ...` line of a failed test
+# (IPython's traceback quotes the cell).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "rustsync.grading.markers.ClearHiddenTestsInTests",
     "rustsync.grading.hide_test_tracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Every page that shows student work, the feedback and formgrader's grading view (both made
+# by an HTMLExporter with this config), shows it sanitized (rustsync/grading/sanitize.py, nh3):
+# no script, event handler, javascript: link, iframe, object, embed or form from a markdown
+# answer, a raw cell or an output; math, code, tables and the notebook's images stay.
+c.HTMLExporter.preprocessors = ["rustsync.grading.sanitize.SanitizeStudentWork"]
+c.HTMLExporter.filters = {"markdown2html": "rustsync.grading.sanitize.SafeMarkdown",
+                          "clean_html": "rustsync.grading.sanitize.clean"}
 
 
 # --- A fresh clone: the gradebook, and the exchange for JupyterLab ----------------------------------

@@ -17,6 +17,8 @@ sample `racy`) and submits it; a student is refused the formgrader (403), anothe
 server (403) and files (permission denied); the instructor collects, autogrades in parallel
 in a terminal of the course's service (`python -m rustsync.grading.parallel`), generates and
 releases the feedback; each student's server fetches their own feedback, with their score.
+One written answer carries script and event handlers: formgrader's grading view of it, served
+by the course's service, and its feedback page show them as text, never as markup.
 Everything the test started is stopped, and its accounts removed, before the tests look at
 what it saw.
 
@@ -42,6 +44,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_sanitize import MARK, TEMPLATE_HANDLERS, Page, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy" / "hub"
@@ -50,6 +53,10 @@ COURSE = "rust-shared-state"
 A03 = "a03_sharing_a_mutex"
 SERVICE = f"/services/{COURSE}"
 SCORES = {"correct": "7.0 / 9.0", "racy": "4.0 / 9.0"}  # the written answer waits for a human
+# appended to the written answer of the `racy` sample (`why_moved`), which waits for a human
+HOSTILE_ANSWER = (f"\n\n<script>document.title = '{MARK}'</script>\n\n"
+                  f"<img src=\"x\" onerror=\"document.title = '{MARK}'\">\n\n"
+                  f"[see also](javascript:document.title='{MARK}')\n")
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -411,6 +418,10 @@ def scenario(hub):
         path = f"{base}/api/contents/{COURSE}/{A03}/{A03}.ipynb"
         assert hub.api(name, "GET", path).status_code == 200
         notebook = json.loads((samples / f"{sample}.ipynb").read_text())
+        if sample == "racy":
+            for cell in notebook["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "why_moved":
+                    cell["source"] = "".join(cell["source"]) + HOSTILE_ANSWER
         saved = hub.api(name, "PUT", path, json={"type": "notebook", "format": "json", "content": notebook})
         assert saved.status_code == 200, saved.text
         submitted = listing(hub.api(name, "POST", f"{base}/assignments/submit",
@@ -441,6 +452,12 @@ def scenario(hub):
     submissions = hub.service(f"/formgrader/api/submissions/{A03}", "GET")
     assert submissions.status_code == 200, submissions.text
     seen["gradebook"] = {s["student"]: (s["score"], s["max_score"]) for s in submissions.json()}
+    # the instructor opens the racy submission in formgrader's grading view
+    notebooks = hub.service(f"/formgrader/api/submitted_notebooks/{A03}/{A03}", "GET")
+    assert notebooks.status_code == 200, notebooks.text
+    racy = next(n["id"] for n in notebooks.json() if n["student"] == second)
+    view = hub.service(f"/formgrader/submissions/{racy}/", "GET")
+    seen["grading view"] = (view.status_code, view.text)
     hub.formgrader("generate_feedback")
     hub.formgrader("release_feedback")
     seen["feedback outbound"] = hub.as_user(first, "ls", str(hub.exchange / COURSE / "feedback"))
@@ -528,3 +545,12 @@ def test_each_student_fetches_only_their_own_feedback_with_their_score(hub):
         assert len(pages) == 1, sample
         assert f"{A03} (Score: {SCORES[sample]})" in pages[0], sample
         assert "BEGIN HIDDEN TESTS" not in pages[0]
+
+
+def test_a_written_answer_runs_no_script_in_the_grading_view_nor_in_the_feedback(hub):
+    status, page = hub.seen["grading view"]
+    assert status == 200, page[:2000]
+    [feedback] = hub.seen["feedback"]["racy"]
+    for html, handlers in ((page, TEMPLATE_HANDLERS), (feedback, frozenset())):
+        assert problems(html, handlers) == []
+        assert "gives each thread an owner of its own. see also" in Page(html).text  # the answer, its link's text

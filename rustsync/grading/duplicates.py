@@ -126,11 +126,11 @@ class CopiedCells(NbGraderPreprocessor):
 
     def _keep_one(self, nb, grade_id, found, alone, course):
         def misplaced(index):
+            """How many graded cells found once are on the other side of `index` than in the instructor's order."""
             if course is None:
                 return 0
             mine = course.order[grade_id]
-            return sum((course.order[other] < mine) != (at < index) for other, at in alone.items() if other in
-                       course.order)
+            return sum((course.order[other] < mine) != (at < index) for other, at in alone.items())
 
         def rank(index):
             cell = nb.cells[index]

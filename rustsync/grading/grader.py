@@ -212,7 +212,8 @@ class RemoteRef:
         return self._student.call(self, args, kwargs)
 
     def __repr__(self):
-        return f"<{self._tname} {self._name!r} of the student's>" if self._callable else f"<{self._tname} of the student's>"
+        shown = f" {self._name!r}" if self._callable else ""
+        return f"<{self._tname}{shown} of the student's>"
 
 
 # --- the connection to the student's process ---------------------------------------------------------
@@ -334,7 +335,7 @@ class Student:
             self.handle_ids[id(value)] = hid
         entry[1] += 1
         kind = "class" if isinstance(value, type) else "module" if isinstance(value, types.ModuleType) else "object"
-        info = {"kind": kind}
+        info = {"kind": kind, "type": type(value).__name__}
         if kind == "object":
             info["methods"] = _methods(type(value))
         return ["h", hid, info]

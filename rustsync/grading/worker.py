@@ -24,6 +24,7 @@ import time
 
 # loaded before any job, in the zygote
 import greenlet  # noqa: F401
+
 import rustsync  # noqa: F401
 import rustsync.sched  # noqa: F401
 from rustsync.grading import checks, grader, student  # noqa: F401

@@ -607,4 +607,149 @@ CORRECT: list[Submission] = [
             """)),
         ],
     ),
+    # --- ordinary Python, as students write it: classes, type, format, the standard library, magics ---------
+    Submission(
+        assignment="a01_mutexes",
+        name="a01-ordinary-python",
+        expect=_full(*A01),
+        notes="the setup line copied; `from rustsync import *`; a %%time cell; a small class; nonlocal; "
+              "str.format, type(), import random/re/sys/threading, typing, dataclasses, operator",
+        answers={
+            "locked_counts": _c("""
+                %%time
+                from rustsync import *
+                from rustsync.sched import explore, replay, spawn_unchecked, StepLimit
+                import random, re, sys, threading
+                from typing import Any
+                from operator import add
+                found: Any = explore(lambda: two_workers(locked_worker, 2))
+                locked_counts = set(found.outcomes)
+                print("{} outcome(s): {}".format(len(locked_counts), sorted(locked_counts)), file=sys.stderr)
+                assert type(locked_counts) is set and add(1, 1) == 2 and re.match("a", "a")
+            """),
+            "fixed_worker": _c("""
+                from dataclasses import dataclass
+
+
+                @dataclass
+                class Increment:
+                    counter: Any
+
+                    def apply(self):
+                        with self.counter.lock() as count:
+                            count.value += 1
+
+
+                def fixed_worker(counter, times):
+                    done = 0
+
+                    def one():
+                        nonlocal done
+                        Increment(counter).apply()
+                        done += 1
+
+                    for _ in range(times):
+                        one()
+            """),
+            "lost_update_schedule": _c("""
+                rng = random.Random(7)
+                lost_update_schedule = [1, 2, 1, 2] if rng.random() < 2 else []
+                print(f"{type(lost_update_schedule).__name__}: {lost_update_schedule!r}")
+            """),
+        },
+    ),
+    Submission(
+        assignment="a02_mutex_api",
+        name="a02-ordinary-python",
+        expect=_full(*A02),
+        notes="exception names read with type(err).__name__, err.__class__.__name__ and getattr; a helper class "
+              "that wraps the guard; str.format",
+        answers={
+            "predicted_reprs": _c("""
+                template = "Mutex {{ data: {}, poisoned: {}, .. }}"
+                repr_after_listing = template.format(6, "false")
+                repr_after_panic = template.format([1, 2, 3], "true")
+            """),
+            "add_item": _c("""
+                class Shopping:
+                    def __init__(self, mutex):
+                        self.mutex = mutex
+
+                    def add(self, item):
+                        with self.mutex.lock() as guard:
+                            guard.value.append(item)
+                            return len(guard.value)
+
+
+                def add_item(shopping, item):
+                    return Shopping(shopping).add(item)
+            """),
+            "read_even_if_poisoned": _c("""
+                def read_even_if_poisoned(m):
+                    try:
+                        guard = m.lock()
+                    except Exception as err:
+                        if type(err).__name__ != "PoisonError" or err.__class__.__name__ != "PoisonError":
+                            raise
+                        getattr(err, "code", None)
+                        guard = err.into_inner()
+                        m.clear_poison()
+                    with guard:
+                        return guard.value
+            """),
+            "try_add": _c("""
+                def try_add(m, n):
+                    try:
+                        guard = m.try_lock()
+                    except Exception as err:
+                        if type(err).__name__ == "WouldBlock":
+                            return False
+                        raise
+                    with guard:
+                        guard.value += n
+                    return True
+            """),
+        },
+    ),
+    Submission(
+        assignment="a06_refcell_vs_mutex",
+        name="a06-ordinary-python",
+        expect=_full(*A06),
+        notes="a Bank class orders the locks; the outcome set built with a comprehension and isinstance; "
+              "exception names from the raised classes with type()",
+        answers={
+            "unordered_outcomes": _c("""
+                opposite = explore(lambda: run_transfers(transfer_unordered, [(0, 1, 10), (1, 0, 20)]))
+                unordered_outcomes = {"deadlock" if type(o).__name__ == "Deadlock" else o for o in opposite.outcomes}
+            """),
+            "deadlock_schedule": "deadlock_schedule = list((1, 2))",
+            "transfer": _c("""
+                class Order:
+                    \"\"\"Two account numbers in the one order every thread locks them in.\"\"\"
+
+                    def __init__(self, a, b):
+                        self.first, self.second = min(a, b), max(a, b)
+
+
+                def transfer(accounts, source, target, amount):
+                    order = Order(source, target)
+                    with accounts[order.first].lock() as one, accounts[order.second].lock() as other:
+                        held = {order.first: one, order.second: other}
+                        held[source].value -= amount
+                        held[target].value += amount
+            """),
+            "twice_errors": _c("""
+                def name_of(func):
+                    try:
+                        func()
+                    except Exception as err:
+                        return "{}".format(type(err).__name__)
+                    return "nothing"
+
+
+                borrow_twice_error = name_of(borrow_twice)
+                lock_twice_error = name_of(lock_twice)
+            """),
+        },
+    ),
 ]
