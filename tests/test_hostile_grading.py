@@ -192,9 +192,8 @@ def test_correct_variants_graded_with_the_attackers_get_full_marks(graded, sub):
     assert {part: got[part] for part in points} == points
 
 
-def test_every_refusal_is_flagged_for_the_instructor_in_the_log(graded):
-    refused = graded["log"].count("Refused Cell In[")
-    assert refused >= len([s for s in HOSTILE if s.klass in ("patch-grading", "ipython-hooks", "damage")])
+def test_no_cell_is_refused_its_syntax_decides_nothing(graded):
+    assert "Refused Cell In[" not in graded["log"] and "The grader did not run this cell" not in graded["log"]
 
 
 def graded_notebook(graded, sub):
