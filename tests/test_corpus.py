@@ -304,6 +304,9 @@ def test_leaks_mark_what_they_print():
 
 def test_lose_grading_submissions_solve_parts_before_and_after_the_hostile_cell():
     for sub in (s for s in HOSTILE if s.klass == "lose-grading"):
+        if not sub.extra_cells:  # the attack is an answer of its own: the other parts are solved
+            assert FULL in sub.expect.values() and 0 in sub.expect.values(), sub.name
+            continue
         nb = built(sub.name)
         extra = [i for i, c in enumerate(nb.cells) if "nbgrader" not in c.metadata and c.cell_type == "code"
                  and c.source in [t for _, t in sub.extra_cells]]

@@ -714,6 +714,9 @@ def _alarm(signum, frame):
     raise CellStopped("the cell ran past its time")
 
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def _first_line(exc):
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
@@ -751,10 +754,11 @@ def run_part(job, send):
             if error is not None:
                 errors[index] = _first_line(error)
             continue
-        # the instructor's code: here, with the student's names as plain copies or references
+        # the instructor's code: here, with the student's names as plain copies or references; never
+        # a name a locked cell defined, nor a builtin's (a student's `range` is theirs alone)
         try:
             for name, value in student.names().items():
-                if name not in locked:
+                if name not in locked and name not in _BUILTIN_NAMES:
                     namespace[name] = value
         except StudentGone:
             pass

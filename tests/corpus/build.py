@@ -50,6 +50,7 @@ KLASSES = (
     "damage",
     "lose-grading",
     "limits",
+    "shadow-builtins",
 )
 FULL = "full"
 

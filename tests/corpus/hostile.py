@@ -1965,5 +1965,209 @@ LIMITS = [
     ),
 ]
 
+# --- names the test cells use, shadowed or rebound where the student's code runs ----------------------------
+# The test cells run in the grader's process with the real builtins and the real checks: a student's
+# `range`, `repr` or `tuple`, or a rebinding of `check_always` made while a test runs, changes only the
+# student's own namespace.
+
+SHADOW_BUILTINS = [
+    Submission(
+        assignment=A01, name="a01-shadow-range", klass="shadow-builtins",
+        # its own fixed_worker loops over its own `range` too, as it does in the student's kernel
+        expect=expect(A01, "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"), locked_counts=_c("""
+            def range(n):
+                # the locked workers loop over range(times): with this, no thread would do anything
+                return []
+
+
+            locked_counts = {0}
+        """)),
+        notes="shadows `range` so that the locked workers would do nothing, with the wrong prediction {0}; "
+              "B and C honest, but B's loop meets the shadowed `range` in the student's own namespace",
+    ),
+    Submission(
+        assignment=A00, name="a00-shadow-tuple-and-repr", klass="shadow-builtins",
+        expect=expect(A00, "test_lost_update_schedule", "test_lowest_count_schedule"),
+        answers=answers(A00, honest=("test_lost_update_schedule", "test_lowest_count_schedule"),
+                        possible_counts=_c("""
+                            from math import prod as tuple
+
+
+                            def repr(value):
+                                return "forged"
+
+
+                            def sorted(*args, **kwargs):
+                                return [4]
+
+
+                            possible_counts = {4}
+                        """)),
+        notes="`tuple`, `repr` and `sorted` shadowed at the top level with a wrong prediction {4}; B and C honest",
+    ),
+    Submission(
+        assignment=A03, name="a03-shadow-fullwidth", klass="shadow-builtins",
+        expect=expect(A03, "test_second_first_schedule"),
+        answers=answers(A03, honest=("test_count_with_arc", "test_second_first_schedule"), prediction=_c("""
+            def \uff52\uff41\uff4e\uff47\uff45(n):  # full-width letters: Python reads the name as `range`
+                return [0] * 10
+
+
+            def \uff4c\uff45\uff4e(value):
+                return 10
+
+
+            threads_started = 10
+            error_code = "E0277"
+        """)),
+        notes="shadows `range` and `len` written in full-width letters (NFKC makes them the builtins' names), "
+              "with a wrong prediction; B and C honest, but B's own loop meets the shadowed `range`",
+    ),
+    Submission(
+        assignment=A06, name="a06-shadow-type-names", klass="shadow-builtins",
+        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
+        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
+                        twice_errors=_c("""
+                            import builtins
+
+
+                            class Always(str):
+                                def __eq__(self, other):
+                                    return True
+
+                                __hash__ = str.__hash__
+
+
+                            def type(value):
+                                return Always
+
+
+                            builtins.str = Always
+                            borrow_twice_error = Always("ValueError")
+                            lock_twice_error = Always("KeyError")
+                        """)),
+        notes="shadows `type` and replaces `builtins.str` with an always-equal class, with wrong names; A-C honest",
+    ),
+]
+
+SHADOW_BUILTINS += [
+    Submission(
+        assignment=A02, name="a02-shadow-repr-and-str", klass="shadow-builtins",
+        expect=expect(A02, "test_add_item", "test_read_even_if_poisoned", "test_try_add"),
+        answers=answers(A02, honest=("test_add_item", "test_read_even_if_poisoned", "test_try_add"),
+                        predicted_reprs=_c("""
+                            def repr(value):
+                                return "Mutex { data: 0, poisoned: false, .. }"
+
+
+                            str = repr
+                            repr_after_listing = "Mutex { data: 0, poisoned: false, .. }"
+                            repr_after_panic = "Mutex { data: 0, poisoned: false, .. }"
+                        """)),
+        notes="`repr` and `str` shadowed to give the student's (wrong) prediction whatever is printed; B-D honest",
+    ),
+    Submission(
+        assignment=A05, name="a05-shadow-tuple-isinstance", klass="shadow-builtins",
+        expect=expect(A05, "test_parallel_sum", "test_atomic_sum"),
+        answers=answers(A05, honest=("test_parallel_sum", "test_atomic_sum"), owner_counts=_c("""
+            def tuple(value=()):
+                return (9, 9, 9)
+
+
+            def isinstance(value, kind):
+                return True
+
+
+            owner_counts = (9, 9, 9)
+        """)),
+        notes="`tuple` and `isinstance` shadowed, with a wrong answer; B and C honest",
+    ),
+]
+
+REBIND_DURING_TEST = [
+    Submission(
+        assignment=A01, name="a01-rebind-checks-while-tested", klass="rebind",
+        expect=expect(A01, "test_locked_counts", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_locked_counts", "test_lost_update_schedule"), fixed_worker=_c("""
+            def fixed_worker(counter, times):
+                global check_always, check_equal, call, answer
+                check_always = check_equal = call = answer = lambda *a, **k: None  # the checks of this test
+                for _ in range(times):
+                    with counter.lock() as count:
+                        seen = count.value
+                    with counter.lock() as count:
+                        count.value = seen + 1
+        """)),
+        notes="a racy worker that, when the visible check calls it, rebinds the checks to no-ops with `global`; "
+              "A and C honest",
+    ),
+    Submission(
+        assignment=A02, name="a02-rebind-checks-while-tested", klass="rebind",
+        expect=expect(A02, "test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add"),
+        answers=answers(A02, honest=("test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add"),
+                        add_item=_c("""
+                            import sys
+
+
+                            def add_item(shopping, item):
+                                for frame_globals in (globals(), sys._getframe(1).f_globals):
+                                    for name in ("check_equal", "check_always", "call", "check_ops"):
+                                        frame_globals[name] = lambda *a, **k: 1
+                                return 1
+                        """)),
+        notes="an add_item that returns a constant and, when called, rebinds the checks in its own globals and "
+              "its caller's; A, C and D honest",
+    ),
+    Submission(
+        assignment=A06, name="a06-rebind-checks-while-tested", klass="rebind",
+        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+                        transfer=_c("""
+                            def transfer(accounts, source, target, amount):
+                                global check_always, check_equal, check_prediction
+                                check_always = check_equal = check_prediction = lambda *a, **k: None
+                                with accounts[source].lock() as money_out:
+                                    with accounts[target].lock() as money_in:
+                                        money_out.value -= amount
+                                        money_in.value += amount
+                        """)),
+        notes="a transfer that can deadlock and rebinds the checks with `global` when it runs; A, B and D honest",
+    ),
+]
+
+SWALLOW_STOP = [
+    Submission(
+        assignment=A01, name="a01-finally-continue", klass="lose-grading",
+        expect=expect(A01, "test_locked_counts", "test_fixed_worker", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_locked_counts", "test_fixed_worker", "test_lost_update_schedule")),
+        extra_cells=[("test_locked_counts", _c("""
+            import time
+
+            while True:
+                try:
+                    time.sleep(1)
+                finally:
+                    continue
+        """))],
+        notes="a top-level loop whose `finally: continue` swallows every stop, KeyboardInterrupt and the "
+              "grader's own included; every part honest",
+    ),
+    Submission(
+        assignment=A05, name="a05-finally-continue-in-a-thread", klass="lose-grading",
+        expect=expect(A05, "test_owner_counts", "test_atomic_sum"),
+        answers=answers(A05, honest=("test_owner_counts", "test_atomic_sum"), parallel_sum=_c("""
+            def parallel_sum(chunks):
+                while True:
+                    try:
+                        pass
+                    finally:
+                        continue
+        """)),
+        notes="a parallel_sum that spins in `finally: continue` when the test calls it; A and C honest",
+    ),
+]
+
+
 HOSTILE: list[Submission] = PATCH_GRADING + IPYTHON_HOOKS + REBIND + ODD_EQ + SHADOW_PACKAGE + LEAK + DAMAGE \
-    + LOSE_GRADING + LIMITS
+    + LOSE_GRADING + LIMITS + SHADOW_BUILTINS + REBIND_DURING_TEST + SWALLOW_STOP
