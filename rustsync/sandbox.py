@@ -123,6 +123,8 @@ def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=No
     if share_net:
         cmd.append("--share-net")  # the kernel talks TCP on the loopback interface
     cmd += ["--die-with-parent", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for real, made in _account_files().items():  # the machine's accounts are none of the student's business
+        cmd += ["--ro-bind", made, real]
     for _, _, option, path in mounts:
         if option == "--tmpfs" and tmp_size and path in private:
             cmd += ["--size", str(int(tmp_size))]
@@ -138,6 +140,47 @@ def bwrap_command(kernel_cmd, *, workdir, runtime_dir, hide=(), keep=(), home=No
             cmd += ["--setenv", name, str(value)]
     cmd += ["--setenv", "JPY_PARENT_PID", "1"]
     return cmd + ["--chdir", chdir or workdir, "--", *kernel_cmd]
+
+
+_ACCOUNTS = {}
+
+
+def _account_files():
+    """{"/etc/passwd": a file, "/etc/group": a file} naming only the grading account and nobody.
+
+    Code in the sandbox that asks who it runs as still gets an answer (`pwd.getpwuid`), and
+    nothing else of the machine's accounts. Made once per process, removed at exit.
+    """
+    if _ACCOUNTS or not os.path.isfile("/etc/passwd"):
+        return dict(_ACCOUNTS)
+    import atexit
+    import grp
+    import pwd
+
+    folder = tempfile.mkdtemp(prefix="rustsync-accounts-")
+    atexit.register(shutil.rmtree, folder, True)
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = "grader"
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = "grader"
+    files = {
+        "/etc/passwd": f"{name}:*:{uid}:{gid}::/nonexistent:/usr/sbin/nologin\n"
+                       "nobody:*:65534:65534::/nonexistent:/usr/sbin/nologin\n",
+        "/etc/group": f"{group}:*:{gid}:\nnogroup:*:65534:\n",
+    }
+    for real, text in files.items():
+        made = os.path.join(folder, os.path.basename(real))
+        with open(made, "w") as out:
+            out.write(text)
+        os.chmod(made, 0o644)
+        _ACCOUNTS[real] = made
+    os.chmod(folder, 0o755)
+    return dict(_ACCOUNTS)
 
 
 def kernel_needs():

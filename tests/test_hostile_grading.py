@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # the corpus is the package tests.corpus
 from tests.corpus.build import FULL, autograded_tests, source_notebook, write  # noqa: E402
 from tests.corpus.correct import CORRECT  # noqa: E402
 from tests.corpus.hostile import HOSTILE  # noqa: E402
+from tests.corpus.subtle import CORRECT_OTHERWISE, SUBTLY_WRONG  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
               pytest.mark.filterwarnings("ignore::nbformat.validator.MissingIDFieldWarning"),
@@ -43,7 +44,7 @@ COURSE = "rust-shared-state"
 SECRET_ENV = "RUSTSYNC_TEST_SECRET"
 SECRET = "canary-env-5e1f9"
 SECRET_FILE = "canary-file-93b2c"
-SUBMISSIONS = HOSTILE + CORRECT
+SUBMISSIONS = HOSTILE + CORRECT + SUBTLY_WRONG + CORRECT_OTHERWISE
 
 
 def student_id(sub):

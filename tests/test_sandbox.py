@@ -24,6 +24,7 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import Execute
 from traitlets.config import Config, PyFileConfigLoader
 
+from rustsync import sandbox
 from rustsync.sandbox import (
     STOP_CELLS_ON_INTERRUPT,
     SandboxedExecute,
@@ -112,8 +113,10 @@ def test_the_command_hides_the_course_then_shows_the_package_and_the_submission(
     assert ("--tmpfs", "/run") in order  # the sockets of the machine's services
     assert [p for o, p in order if o == "--remount-ro"] == [str(course)]  # /tmp, /run and HOME stay writable
     # pkg/sub comes with pkg; /usr/lib is not hidden; the missing folder is left out
-    assert [p for o, p in order if o in ("--ro-bind", "--bind")] == [
+    accounts = {made for made in sandbox._account_files().values()}
+    assert [p for o, p in order if o in ("--ro-bind", "--bind") and p not in accounts] == [
         "/", str(tmp / "run"), str(course / "pkg"), str(course / "autograded/ann/a")]
+    assert ("--ro-bind", sandbox._account_files()["/etc/passwd"]) in order  # not the machine's accounts
     assert ("--chdir", str(course / "autograded/ann/a")) in order
     assert ("--setenv", "JPY_PARENT_PID") in order
 

@@ -36,6 +36,7 @@ NOT_WRITTEN = "replace `raise NotImplementedError()` with your code, then run th
 __all__ = [
     "DEFAULT_TIMEOUT",
     "answer",
+    "drawn",
     "call",
     "check_always",
     "check_deadlock_schedule",
@@ -244,6 +245,34 @@ def _max_steps():
 
 RECORDS = None  # a list in the grader's worker, where every check appends its facts; None elsewhere
 STUDENT = None  # in the grader's worker: the connection to the student's process (grader.Student)
+ASSIGNED = {}  # in the grader's worker: name -> [the student cell that assigns it, how that cell ended]
+SEED = 0  # in the grader's worker: a number fixed for each student, for `drawn`
+
+
+def drawn(kind, size=None):
+    """Test inputs drawn from a seed fixed per student: the same on every run for one student, other for others.
+
+    "words": a list of 3 or 4 short words, one of them twice; "chunks": a list of 3 or 4 lists
+    of small numbers with a value repeated; `size` fixes how many. In the student's kernel the
+    seed is 0, so the visible tests are the same for everyone.
+    """
+    import random
+
+    rng = random.Random(f"{SEED}:{kind}:{size}")
+    count = size or rng.choice((3, 4))
+    if kind == "words":
+        pool = ["mutex", "arc", "send", "sync", "guard", "lock", "rc", "cell", "join", "spawn", "atomic"]
+        words = rng.sample(pool, count - 1)
+        words.append(rng.choice(words))
+        rng.shuffle(words)
+        return words
+    if kind == "chunks":
+        chunks = [[rng.randint(1, 9) for _ in range(rng.choice((1, 2, 3)))] for _ in range(count)]
+        chunks[-1].append(chunks[0][0])  # a value in two chunks
+        chunks[0].append(chunks[0][0])  # and twice in one
+        rng.shuffle(chunks)
+        return chunks
+    raise ValueError(f"no inputs of kind {kind!r}")
 
 
 def _check(kind, facts):
@@ -368,7 +397,8 @@ def answer(name, *types):
     __tracebackhide__ = True
     namespace = sys._getframe(1).f_globals
     facts = {"name": name, "types": [t.__name__ if t is not type(None) else "None" for t in types],
-             "defined": name in namespace, "value": None, "problem": None}
+             "defined": name in namespace, "value": None, "problem": None,
+             "assigned_in": ASSIGNED.get(name) if name not in namespace else None}
     if facts["defined"]:
         value = namespace[name]
         try:
@@ -381,6 +411,11 @@ def answer(name, *types):
 
 def _decide_answer(facts):
     name = facts["name"]
+    if not facts["defined"] and facts.get("assigned_in"):
+        cell, error = facts["assigned_in"]
+        why = f": it stopped with {error}" if error else ""
+        return False, (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran "
+                       f"it{why}. Fix that cell, then run it again")
     if not facts["defined"]:
         return False, f"`{name}` is not defined: write `{name} = ...` in the cell above ({NOT_WRITTEN})"
     if facts["problem"]:
@@ -569,7 +604,7 @@ def _ops_by_thread(run):
     return {str(t): sorted(o) for t, o in sorted(ops.items())}
 
 
-def check_always(program, expected, what, *, threads=None, uses=(), who="your code",
+def check_always(program, expected, what, *, threads=None, uses=(), joins=False, who="your code",
                  preemption_bound=PREEMPTION_BOUND, hint=""):
     """Fail unless every schedule of `program` ends with an outcome in `expected`.
 
@@ -582,13 +617,15 @@ def check_always(program, expected, what, *, threads=None, uses=(), who="your co
     __tracebackhide__ = True
     choices = [encode(plain(e, "an expected outcome")) for e in sorted(expected, key=repr)]
     facts = {"what": what, "who": who, "hint": hint, "expected": choices, "threads": threads,
-             "uses": list(uses), "first": None, "outcomes": [], "bad": None}
-    if threads is not None or uses:
+             "uses": [op if isinstance(op, str) else sorted(op) for op in uses], "joins": bool(joins),
+             "first": None, "outcomes": [], "bad": None}
+    if threads is not None or uses or joins:
         run = run_once(program, who=who)
         problem = _outcome_problem(run.outcome, who)
         if problem is not None and isinstance(run.outcome, Deadlock):
             problem = _stepwise(problem, run)
-        facts["first"] = {"problem": problem, "started": run.threads - 1, "ops": _ops_by_thread(run)}
+        facts["first"] = {"problem": problem, "started": run.threads - 1, "ops": _ops_by_thread(run),
+                          "unjoined": sorted(getattr(run, "unjoined", ()) or ())}
         ok, _ = _decide_first(facts)
         if not ok:
             _check("always", facts)
@@ -623,14 +660,20 @@ def _decide_first(facts):
                                  "(one `spawn` per thread, then `join` each handle)", hint)
     workers = {str(t): set(first["ops"].get(str(t), [])) for t in range(1, int(first["started"]) + 1)}
     for op in facts["uses"]:
-        if not workers and op not in set(first["ops"].get("0", [])):
-            return False, _with_hint(f"{who} never calls `{op}`: the shared value must go through it", hint)
-        idle = sorted((t for t, ops in workers.items() if op not in ops), key=int)
+        choices = {op} if isinstance(op, str) else set(op)  # ["lock", "try_lock"]: either one will do
+        named = " or ".join(f"`{o}`" for o in sorted(choices))
+        if not workers and not choices & set(first["ops"].get("0", [])):
+            return False, _with_hint(f"{who} never calls {named}: the shared value must go through it", hint)
+        idle = sorted((t for t, ops in workers.items() if not choices & ops), key=int)
         if idle and len(idle) == len(workers):
-            return False, _with_hint(f"{who} never calls `{op}`: the shared value must go through it", hint)
+            return False, _with_hint(f"{who} never calls {named}: the shared value must go through it", hint)
         if idle:
-            return False, _with_hint(f"thread {idle[0]} of {who} never calls `{op}`: every thread must change "
+            return False, _with_hint(f"thread {idle[0]} of {who} never calls {named}: every thread must change "
                                      "the shared value through it", hint)
+    unjoined = first.get("unjoined") or []
+    if facts.get("joins") and unjoined:
+        return False, _with_hint(f"{who} never joins thread {unjoined[0]}: `join` every handle `spawn` "
+                                 "returns before you read the result", hint)
     return True, ""
 
 

@@ -732,6 +732,8 @@ def run_part(job, send):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     student = start_student(namespace, {**limits, "memory": limits.get("memory", 2 * 2**30)})
     checks.STUDENT = student
+    checks.SEED = job.get("seed", 0)
+    assigned = {}  # name -> [the cell that assigns it, how it ended], for "not defined" messages
     signal.signal(signal.SIGALRM, _alarm)
     cells, target = job["cells"], job["test"]
     errors = {}
@@ -753,6 +755,8 @@ def run_part(job, send):
                 return
             if error is not None:
                 errors[index] = _first_line(error)
+            for name in cell.get("defines", ()):
+                assigned[name] = [filename, errors.get(index, "")]
             continue
         # the instructor's code: here, with the student's names as plain copies or references; never
         # a name a locked cell defined, nor a builtin's (a student's `range` is theirs alone)
@@ -771,6 +775,7 @@ def run_part(job, send):
             continue
         if kind == "test":
             checks.RECORDS = []
+            checks.ASSIGNED = assigned
         signal.setitimer(signal.ITIMER_REAL, test_seconds if kind == "test" else cell_seconds * 3)
         try:
             exec(code, namespace)  # noqa: S102 - the instructor's own cell

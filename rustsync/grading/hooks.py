@@ -132,7 +132,8 @@ class TrustedExecute(sandbox.SandboxedExecute):
         def decide():
             try:
                 work = runner.Runner(command, limits=self.limits, parallel=self.parallel or None, log=self.log)
-                decided.update(work.run(cells, tests))
+                student = resources.get("nbgrader", {}).get("student", "")
+                decided.update(work.run(cells, tests, runner.seed_of(student)))
                 timings["grader"] = time.perf_counter() - started
             except Exception as err:  # noqa: BLE001 - reported below, refusing to score
                 failure.append(err)
