@@ -91,6 +91,11 @@ def paste(nb, wanted, index, source=None):
     return nb
 
 
+def stub(release, wanted):
+    """The release's text of the cell `wanted`."""
+    return release.cells[at(release, wanted)].source
+
+
 def answer_in_the_copy_below(release):
     # copied the empty answer cell, pasted it below (JupyterLab's default) and answered there
     nb = answered(release, fixed_worker=stub(release, "fixed_worker"))
@@ -160,10 +165,6 @@ def markers_in_a_written_answer(release):
     nb.cells.insert(at(nb, "two_rules") + 1, nbformat.v4.new_markdown_cell("Note to self: ### BEGIN HIDDEN TESTS",
                                                                            id="own-note"))
     return nb
-
-
-def stub(release, wanted):
-    return release.cells[at(release, wanted)].source
 
 
 SUBMISSIONS = {  # student id: how their notebook differs from the release, every part answered right

@@ -42,7 +42,7 @@ from . import notes
 __all__ = ["CopiedCells"]
 
 MARKS = ("nbgrader", "editable", "deletable")  # what makes a cell graded, locked or undeletable
-SHOWN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")  # a grade id a note may quote (a student may write any)
+SHOWN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}\Z")  # a grade id a note quotes as it is
 CELL_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}\Z")
 
 
@@ -51,7 +51,8 @@ def _normal(text):
 
 
 def _name(grade_id):
-    return f"`{grade_id}`" if SHOWN_ID.match(grade_id) else "with a grade id this notebook does not use"
+    """A grade id as a note quotes it: a student's metadata may hold any text."""
+    return f"`{grade_id}`" if SHOWN_ID.match(grade_id) else f"`{re.sub(r'[^A-Za-z0-9_.-]', '?', grade_id[:64])}`"
 
 
 def _commented(source):
