@@ -39,6 +39,9 @@ def test_ordinary_answers_get_no_note(source):
     ("import time\ndef work():\n    time.sleep(0.1)", "`time.sleep` is not a step"),
     ("def count_broken(n):\n    return 1", "defines `count_broken` again"),
     ("from rustsync import Mutex as spawn", "defines `spawn` again"),
+    ("while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass",
+     "`except KeyboardInterrupt` catches"),
+    ("try:\n    pass\nexcept:\n    pass", "A bare `except:` catches"),
 ])
 def test_advice_names_what_the_scheduler_cannot_follow_and_the_fix(source, note):
     notes = advise(source, LOCKED)

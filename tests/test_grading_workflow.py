@@ -233,7 +233,7 @@ def test_racy_solution_fails_its_part_on_every_run(graded):
 @pytest.mark.parametrize("student, message", [
     ("deadlock", "can deadlock: thread 0 waits for"),
     ("loops_forever", "did not finish"),
-    ("ignores_ctrl_c", "`except KeyboardInterrupt` catches the grader stopping your code"),
+    ("ignores_ctrl_c", "`except KeyboardInterrupt` catches Ctrl-C too"),
 ])
 def test_hanging_solutions_score_zero_on_their_part_and_grading_finishes(graded, student, message):
     assert marks(graded, student) == full(student, test_count_with_arc=0)
@@ -245,7 +245,7 @@ def test_code_that_hangs_in_direct_calls_costs_only_its_parts(graded):
     # lock held by the test; add_item prints to stderr but is right.
     assert marks(graded, "hangs") == full("hangs", test_read_even_if_poisoned=0, test_try_add=0)
     page = feedback(graded, "hangs")
-    assert "`except KeyboardInterrupt` catches the grader stopping your code" in page
+    assert "`except KeyboardInterrupt` catches Ctrl-C too" in page
     assert "did not finish within 3 s" in page
     assert "use `try_lock`, not `lock`" in page
 
@@ -284,8 +284,8 @@ def test_a_deleted_test_cell_is_put_back_and_run(graded):
 def test_a_cell_that_raises_at_import_costs_only_the_part_it_defines(graded):
     assert marks(graded, "raises_at_import") == full("raises_at_import", test_count_with_arc=0)
     page = feedback(graded, "raises_at_import")
-    assert "`count_with_arc` is not defined: the grader did not run Cell In[6], which defines it" in page
-    assert "`Counter` is not part of `rustsync`" in page
+    assert "`count_with_arc` is not defined: Cell In[6] assigns it, but did not get that far" in page
+    assert "cannot import name &#39;Counter&#39;" in page or "cannot import name 'Counter'" in page
 
 
 def test_a_passing_solution_that_prints_to_stderr_gets_full_marks(graded):

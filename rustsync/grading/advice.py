@@ -2,10 +2,12 @@
 
 Grading does not depend on what a cell contains: the student's cells run in a process
 of their own (see `grader.py`), so any Python is graded the same way. Some code runs,
-but not the way the course's scheduler can follow; these notes say so, with the fix:
-real threads (`threading`, `concurrent.futures`, `multiprocessing`) run outside the
-scheduler, `time.sleep` is not a step, and a name that a locked cell defines is used
-in the tests in the locked cell's version, whatever a student cell binds to it.
+but not the way the course's scheduler can follow, or not the way a student expects;
+these notes say so, with the fix: real threads (`threading`, `concurrent.futures`,
+`multiprocessing`) run outside the scheduler, `time.sleep` is not a step, catching
+`KeyboardInterrupt` leaves only the grader's deadline to stop a loop, and a name that a
+locked cell defines is used in the tests in the locked cell's version, whatever a student
+cell binds to it.
 
 `RUSTSYNC_GATE=off` in the environment of `nbgrader autograde` leaves the notes out.
 """
@@ -120,11 +122,27 @@ def advise(source, locked_names=()):
     if sleeps:
         notes.append("`time.sleep` is not a step of the scheduler: a thread that waits with it holds everyone up. "
                      "help: use `rustsync.sleep()`, which lets the other threads go first")
+    caught = sorted({_caught(handler) for handler in nodes if isinstance(handler, ast.ExceptHandler)} - {None})
+    if caught:
+        notes.append(f"{caught[0]} catches Ctrl-C too: nothing can interrupt this code, so the grader ends it "
+                     "after its time (10 s a cell, 5 to 10 s a call) and the parts that need it score 0. help: "
+                     "catch the exceptions you expect (`except WouldBlock:`), or `except Exception:`")
     rebound = sorted(defined_names(tree) & set(locked_names) - _reimported(tree))
     if rebound:
         notes.append(f"this cell defines `{rebound[0]}` again, which a locked cell of the assignment defines: the "
                      "tests use the locked cell's version. help: give yours another name")
     return notes
+
+
+def _caught(handler):
+    """How an `except` clause that also catches KeyboardInterrupt is written, or None."""
+    if handler.type is None:
+        return "A bare `except:`"
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for name in names:
+        if isinstance(name, ast.Name) and name.id in ("KeyboardInterrupt", "BaseException"):
+            return f"`except {name.id}`"
+    return None
 
 
 def _reimported(tree):

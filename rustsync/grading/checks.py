@@ -220,6 +220,12 @@ def _error_message(who, exc, output=""):
 
 
 def _undefined(name):
+    where = ASSIGNED.get(name)
+    if where:
+        cell, error = where
+        why = f" (it stopped with {error})" if error else ""
+        return (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran it"
+                f"{why}. Fix that cell, then run it again")
     return f"`{name}` is not defined: run the cell that defines it, and fix the error that cell shows, if any"
 
 
@@ -413,7 +419,7 @@ def _decide_answer(facts):
     name = facts["name"]
     if not facts["defined"] and facts.get("assigned_in"):
         cell, error = facts["assigned_in"]
-        why = f": it stopped with {error}" if error else ""
+        why = f" (it stopped with {error})" if error else ""
         return False, (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran "
                        f"it{why}. Fix that cell, then run it again")
     if not facts["defined"]:
