@@ -77,7 +77,8 @@ def graded(tmp_path_factory):
     shutil.copytree(ROOT / "source", course / "source")
     (course / "CANARY.txt").write_text(SECRET_FILE)
     env = {**os.environ, "HOME": str(home), "NBGRADER_EXCHANGE": str(exchange),
-           "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), SECRET_ENV: SECRET}
+           "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), SECRET_ENV: SECRET,
+           "RUSTSYNC_GATE": "off"}  # no advice: the boundary alone holds (tests/test_runner.py: the same jobs)
     assignments = sorted({sub.assignment for sub in SUBMISSIONS})
     run_nbgrader("generate_assignment", "*", "--force", cwd=course, env=env)
     for assignment in assignments:

@@ -215,3 +215,30 @@ def test_locked_cells_and_tests_come_from_the_instructor_whatever_the_submission
     assert [c.name for c in job] == [f"Cell In[{i}]" for i in range(1, len(job) + 1)]
     assert tests == {"test_answer": [c.kind for c in job].index("test")}
     assert json.dumps([c.job() for c in job])
+
+
+def test_advice_never_changes_what_a_part_runs_for_any_submission_of_the_corpora(monkeypatch, tmp_path):
+    """Grading with RUSTSYNC_GATE=off runs exactly the jobs grading with advice runs: advice decides nothing."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.corpus.build import write
+    from tests.corpus.correct import CORRECT
+    from tests.corpus.hostile import HOSTILE
+    from tests.corpus.subtle import CORRECT_OTHERWISE, SUBTLY_WRONG
+
+    root = Path(__file__).resolve().parents[1]
+    noted = 0
+    for sub in HOSTILE + CORRECT + SUBTLY_WRONG + CORRECT_OTHERWISE:
+        folder = tmp_path / sub.name
+        write(sub, folder)
+        nb = nbformat.read(folder / f"{sub.assignment}.ipynb", as_version=4)
+        instructor = nbformat.read(root / "source" / sub.assignment / f"{sub.assignment}.ipynb", as_version=4)
+        monkeypatch.setenv("RUSTSYNC_GATE", "on")
+        on = program(nb, instructor)
+        monkeypatch.setenv("RUSTSYNC_GATE", "off")
+        off = program(nb, instructor)
+        assert [c.job() for c in on[0]] == [c.job() for c in off[0]] and on[1] == off[1], sub.name
+        assert off[2] == {}
+        noted += bool(on[2])
+    assert noted >= 10  # the advice has something to say about the hostile corpus

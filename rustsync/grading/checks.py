@@ -363,12 +363,30 @@ def call(func, *args, timeout=DEFAULT_TIMEOUT, hint="", **kwargs):
     who = _name(func)
     if not callable(func) or getattr(func, "_callable", True) is False:
         _fail(f"`{func!r:.60}` is not a function: define it with `def` in the cell above and run that cell")
-    result = _with_deadline(lambda: func(*args, **kwargs), timeout)
+    def work():  # which guards the student's code keeps is read before this thread ends and drops its own
+        return func(*args, **kwargs), _guards_kept()
+
+    result = _with_deadline(work, timeout)
     if result.timed_out:
         _fail(_with_hint(_too_slow(who, timeout, result.output), hint))
     if result.error is not None:
         _fail(_with_hint(_error_message(who, result.error, result.output), hint))
+    result.value, kept = result.value
+    if kept:
+        _fail(_with_hint(f"{who} returned while your code still keeps a guard of `{kept[0]}` alive (in a list, a "
+                         "global, an object): its lock is never released. Release the lock before you return: end "
+                         "the guard's `with` block, or `drop` it", hint))
     return result.value
+
+
+def _guards_kept():
+    """Names of the mutexes whose guards the student's process still holds, live (in the grader's worker)."""
+    if STUDENT is None:
+        return []
+    from ..mutex import MutexGuard
+
+    return sorted({getattr(obj._mutex, "name", "mutex") for obj, *_ in list(STUDENT.objects.values())
+                   if isinstance(obj, MutexGuard) and getattr(obj, "_live", False)})
 
 
 def raised_by(func, *args, timeout=DEFAULT_TIMEOUT):

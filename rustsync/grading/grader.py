@@ -400,11 +400,11 @@ class Student:
                 self._drops(message)
                 self._send({"t": "abort", "lane": lane})
                 continue
+            # A request's drops are of proxies that died before it was sent, which its arguments
+            # cannot name: release them first (a guard dropped with `del` unlocks before the next lock)
+            self._drops(message)
             try:
-                try:
-                    value = self._dispatch(message)
-                finally:
-                    self._drops(message)
+                value = self._dispatch(message)
             except (StudentGone, greenlet.GreenletExit):
                 raise  # a thread abandoned and collected: the student's side of it waits forever, unasked
             except Exception as exc:  # noqa: BLE001 - raised in the student's code, where it was asked for

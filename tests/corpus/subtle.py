@@ -170,7 +170,7 @@ CORRECT_OTHERWISE = [
                                     num.value += 1
                                 return
                             except WouldBlock:
-                                sleep()
+                                sleep(0)
 
                     handles.append(spawn(work))
                 for handle in handles:
