@@ -366,6 +366,33 @@ def test_a_top_level_cell_that_never_ends_is_stopped_and_the_rest_is_graded(grad
     assert errors[0] == "CellStopped", errors  # the kernel stopped it; the grader left it out
 
 
+def test_a_notebook_that_swallows_every_stop_is_bounded_as_a_whole_and_still_scored(graded, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course)
+    submission = nbformat.read(SUBMISSIONS / A03 / "correct.ipynb", as_version=4)
+    first_answer = next(i for i, c in enumerate(submission.cells) if c.cell_type == "code" and "nbgrader" in c.metadata
+                        and c.metadata.nbgrader.get("solution"))
+    for k in range(3):  # each costs its deadline in the kernel and in the grader: together, past the bound
+        submission.cells.insert(first_answer + 1, nbformat.v4.new_code_cell(
+            f"import time\nwhile True:  # stubborn {k}\n"
+            "    try:\n        time.sleep(1)\n    finally:\n        continue"))
+    folder = course / "submitted" / "stubborn" / A03
+    folder.mkdir(parents=True)
+    nbformat.write(submission, folder / f"{A03}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+
+    start = time.perf_counter()
+    log = run_nbgrader("autograde", A03, "--student=stubborn", "--Execute.timeout=3",
+                       "--TrustedExecute.notebook_seconds=12", cwd=course, env=graded["env"])
+    spent = time.perf_counter() - start
+    assert "ran past its bound of 12 s" in log
+    assert spent < 12 + 60, spent  # the bound, and nbgrader's own work around it, with a wide margin
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE) as gb:
+        notebook = gb.find_submission(A03, "stubborn").notebooks[0]
+        got = {g.name: g.score for g in notebook.grades if g.name in autograded_parts(A03)}
+    assert set(got) == set(autograded_parts(A03))  # every part has a score: nothing dropped, nothing crashed
+
+
 # --- the feedback ------------------------------------------------------------------------------------------
 
 

@@ -102,6 +102,8 @@ class TrustedExecute(sandbox.SandboxedExecute):
     limits = Dict(config=True, help="Limits of the grader's workers (see rustsync.grading.runner.DEFAULT_LIMITS).")
     parallel = Integer(0, config=True, help="Parts decided at once (0: the number of cores, at most 4).")
     show = Bool(True, config=True, help="Also run the student's kernel, so the feedback shows its outputs.")
+    notebook_seconds = Integer(600, config=True, help="The most one notebook may take, in the grader and in the "
+                               "kernel; parts not decided by then score 0, and the log says so.")
 
     _refusals = {}  # {a course's setting: why it cannot grade}, found once per process and course
 
@@ -141,9 +143,19 @@ class TrustedExecute(sandbox.SandboxedExecute):
         judge = threading.Thread(target=decide, name="rustsync-grader", daemon=True)
         judge.start()
         if self.show:
-            self._show(nb, resources)
+            self._show(nb, resources, started + self.notebook_seconds)
             timings["kernel"] = time.perf_counter() - started
-        judge.join()
+        judge.join(max(0.0, started + self.notebook_seconds - time.perf_counter()))
+        if judge.is_alive():  # past the notebook's bound: what is not decided yet scores 0
+            self.log.error("Grading this notebook ran past its bound of %d s (TrustedExecute.notebook_seconds): "
+                           "the parts not decided yet score 0", self.notebook_seconds)
+            runner.stop_all()
+            judge.join(30)
+            failure.clear()
+            for grade_id in tests:
+                decided.setdefault(grade_id, runner.Part(
+                    grade_id, False, f"the grader stopped grading this notebook after {self.notebook_seconds} s, "
+                    "before it decided this part: a cell of it runs for a long time", "bound"))
         self.log.info("Decided %d part(s) in %.1f s; the kernel ran the notebook in %.1f s", len(decided),
                       timings.get("grader", 0), timings.get("kernel", 0))
         if failure:
@@ -186,8 +198,11 @@ class TrustedExecute(sandbox.SandboxedExecute):
             self._refuse(f"Not grading: {err}")
             raise NbGraderException(f"Not grading: {err}") from None
 
-    def _show(self, nb, resources):
-        """Run the student's kernel on the notebook without hidden tests; never let it decide anything."""
+    def _show(self, nb, resources, deadline=None):
+        """Run the student's kernel on the notebook without hidden tests; never let it decide anything.
+
+        At `deadline` (a `time.perf_counter()` time) a kernel still running is ended.
+        """
         saved = {}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -204,6 +219,11 @@ class TrustedExecute(sandbox.SandboxedExecute):
             if left_out:
                 self.log.info("Left out of the kernel's folder: %s", ", ".join(left_out[:10]))
             metadata["path"] = work
+            bound = None
+            if deadline is not None:
+                bound = threading.Timer(max(0.0, deadline - time.perf_counter()), self._end_kernel)
+                bound.daemon = True
+                bound.start()
             try:
                 super().preprocess(nb, resources)
             except NbGraderException:
@@ -213,11 +233,27 @@ class TrustedExecute(sandbox.SandboxedExecute):
                                  type(err).__name__, str(err)[:200])
                 self._note_stopped(nb, err)
         finally:
+            if bound is not None:
+                bound.cancel()
             metadata["path"] = original_path
             shutil.rmtree(scratch, ignore_errors=True)
             for index, source in saved.items():
                 nb.cells[index].source = source
             _cap_outputs(nb)
+
+    def _end_kernel(self):
+        """The notebook's bound is reached and its kernel still runs: end the kernel's process."""
+        import signal
+
+        provisioner = getattr(getattr(self, "km", None), "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if pid:
+            self.log.error("The student's kernel ran past the notebook's bound of %d s "
+                           "(TrustedExecute.notebook_seconds): it is ended", self.notebook_seconds)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     @staticmethod
     def _note_stopped(nb, err):

@@ -41,7 +41,7 @@ DEFAULT_LIMITS = {
     "processes": 256,
 }
 
-__all__ = ["Cell", "Part", "Runner", "program", "seed_of"]
+__all__ = ["Cell", "Part", "Runner", "program", "seed_of", "stop_all"]
 
 
 def seed_of(student):
@@ -241,6 +241,15 @@ def _discard(zygote):
             if value is zygote:
                 del _zygotes[key]
     zygote.close()
+
+
+def stop_all():
+    """End every worker (and the parts they run): a notebook ran past its bound."""
+    with _zygote_lock:
+        zygotes = list(_zygotes.values())
+        _zygotes.clear()
+    for zygote in zygotes:
+        zygote.proc.kill()
 
 
 @atexit.register
