@@ -167,7 +167,26 @@ def markers_in_a_written_answer(release):
     return nb
 
 
+def odd_python(release):
+    """A syntax error in a cell of the student's own, cell and line magics, `nonlocal`: ordinary notebook habits."""
+    nb = answered(release, locked_counts="%%time\nlocked_counts = {4}", fixed_worker=(
+        "%matplotlib inline\n"
+        "def fixed_worker(counter, times):\n"
+        "    done = 0\n"
+        "    def one():\n"
+        "        nonlocal done\n"
+        "        with counter.lock() as count:\n"
+        "            count.value += 1\n"
+        "        done += 1\n"
+        "    for _ in range(times):\n"
+        "        one()"))
+    nb.cells.insert(at(nb, "locked_counts") + 1, nbformat.v4.new_code_cell("scratch = [1, 2,\n# unfinished: a "
+                                                                          "syntax error", id="broken-scratch"))
+    return nb
+
+
 SUBMISSIONS = {  # student id: how their notebook differs from the release, every part answered right
+    "odd-python": odd_python,
     "answer-in-copy-below": answer_in_the_copy_below,
     "answer-in-copy-above": answer_in_the_copy_above,
     "old-attempt-kept": old_attempt_kept,
@@ -442,3 +461,11 @@ def test_without_the_gradebook_the_first_copy_is_graded_and_each_note_is_written
     assert NOTE.format("essay") in nb.cells[4].source and grade_id(nb.cells[4]) is None
     assert nb.cells[5].outputs == [] and not any("rustsync_notes" in c.metadata for c in nb.cells)
     nbformat.validate(nb)
+
+
+def test_a_syntax_error_magics_and_nonlocal_cost_nothing_and_the_feedback_shows_the_error(graded):
+    got = grades(graded, "odd-python")
+    assert {part: got[part][0] for part in POINTS} == POINTS
+    broken = next(c for c in autograded(graded, "odd-python").cells if "unfinished: a syntax error" in c.source)
+    assert any(o.get("ename") == "SyntaxError" for o in broken.outputs)
+    assert "SyntaxError" in feedback(graded, "odd-python")
