@@ -748,11 +748,16 @@ def run_part(job, send):
         send({"event": "cell", "index": index})
         filename = cell["name"]
         if kind == "student":
+            # what the cell asks of this process (an `explore` of its own) is bounded too
+            signal.setitimer(signal.ITIMER_REAL, cell_seconds + 5)
             try:
                 error = student.run_cell(cell["code"], filename, cell_seconds)
-            except StudentGone:
+            except (StudentGone, CellStopped):
+                student.kill("it ran past its time")
                 send({"event": "died", "last": index, "killed": True, "why": student.dead})
                 return
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             if error is not None:
                 errors[index] = _first_line(error)
             for name in cell.get("defines", ()):
