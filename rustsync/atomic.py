@@ -140,6 +140,13 @@ class AtomicUsize(Owned):
         self._moved_by_method("into_inner")
         return self._value
 
+    def peek(self):
+        """The value, read without a step: for an invariant, or a check after a run (`load` is the program's read)."""
+        sim = _sim_local.__dict__.get("thread")
+        if sim is not None and sim.execution.recorder is not None:
+            sim.execution.recorder.observe(sim, "peek", self)
+        return self._value
+
     def __repr__(self):
         return str(self._value)  # Rust's Debug prints the number alone
 

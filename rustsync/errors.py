@@ -80,16 +80,21 @@ class PoisonError(Exception):
     def get_mut(self):
         return self._inner
 
-    def _drop_now(self):
-        """`drop(err)`: release a guard that was never taken out of the error."""
+    def _drop_now(self, finalizing=False):
+        """`drop(err)`: release a guard that was never taken out of the error.
+
+        From the finalizer (`finalizing`), the guard is released as a finalizer must: only
+        its state is set.
+        """
         inner = self._inner
         if not self._taken and hasattr(inner, "_drop_now"):
             self._taken = True
-            inner._drop_now()
+            release = getattr(inner, "_finalize", None) if finalizing else None
+            (release or inner._drop_now)()
 
     def __del__(self):
         try:
-            self._drop_now()
+            self._drop_now(finalizing=True)
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 

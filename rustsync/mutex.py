@@ -137,6 +137,27 @@ class Mutex(Owned):
                 "half-updated. The error holds the guard, and with it the lock.\n"
                 "help: `err.into_inner()` gives you that guard; `clear_poison()` once the data is repaired")
 
+    def peek(self):
+        """The data, read without locking and without a step: for an invariant, or a check after a run.
+
+        Not part of Rust's API (a debugger's view): nothing stops another thread from
+        changing the data meanwhile, so a program's own logic locks instead. An invariant
+        (`sched.explore(program, invariant=...)`) runs between two steps, where no thread
+        is in the middle of one, so what it reads is what the threads left there. It does
+        not count as a use of the mutex (a mutex that moved into a thread can be peeked).
+        """
+        _observed(self)
+        return self._value
+
+    def is_locked(self):
+        """Whether a guard holds the lock now (as `parking_lot`'s `Mutex::is_locked`), without a step.
+
+        For invariants and checks, like `peek`: a program that acts on the answer races
+        with the holder; `try_lock` is the way to ask and take in one step.
+        """
+        _observed(self)
+        return self._sim_holder is not None or self._lock.locked()
+
     def is_poisoned(self):
         """True once a thread has raised while holding the lock."""
         __tracebackhide__ = True
@@ -206,8 +227,21 @@ class Mutex(Owned):
         )
 
 
+def _observed(mutex):
+    """Tell the model explorer that a simulated thread read `mutex` outside a step (see `RacyCell.peek`)."""
+    sim = _sim_local.__dict__.get("thread")
+    if sim is not None and sim.execution.recorder is not None:
+        sim.execution.recorder.observe(sim, "peek", mutex)
+
+
 class MutexGuard:
-    """Access to a mutex's data while the lock is held: read and write `guard.value`."""
+    """Access to a mutex's data while the lock is held: read and write `guard.value`.
+
+    The guard is dropped, and the lock released, when its `with` block ends, at
+    `drop(guard)`, or as soon as nothing refers to it any more (`del guard`, a guard
+    never kept: `counter.lock().value += 1`), as Rust drops a value at the end of its
+    scope; under the scheduler too.
+    """
 
     __slots__ = ("_mutex", "_live", "_sim", "_held", "__weakref__")
 
@@ -241,20 +275,26 @@ class MutexGuard:
 
     def __exit__(self, exc_type, exc, tb):
         if self._live:
-            self._release(poison=exc_type is not None and not isinstance(exc, ScheduleAborted))
+            self._release(poison=exc_type is not None and not isinstance(exc, ScheduleAborted), pause=True)
         return False
 
     def _drop_now(self):
+        """`drop(guard)`: release now (under the scheduler, a step when a `try_lock` waits for it)."""
+        if self._live:
+            self._release(poison=False, pause=True)
+
+    def _finalize(self):
+        """Release from a finalizer: only sets the state, never switches threads nor raises (as `__del__` must)."""
         if self._live:
             self._release(poison=False)
 
-    def _release(self, poison):
+    def _release(self, poison, pause=False):
         mutex = self._mutex
         self._live = False
         if poison:
             mutex._poisoned = True
         if self._sim is not None:
-            self._sim.unlock(mutex)
+            self._sim.unlock(mutex, pause)
             return
         guards = self._held if self._held is not None else held_guards()
         if guards and guards[-1]() is self:  # the usual case: the innermost `with` ends first
@@ -279,11 +319,13 @@ class MutexGuard:
         return rust_debug(self._mutex._value)  # Rust's guard prints the value it leads to
 
     def __del__(self):
-        # A guard that was never used in `with` nor dropped: release like Rust's drop.
-        if getattr(self, "_live", False) and self._sim is None:
+        # A guard nobody refers to any more: release like Rust's drop. Under the scheduler this may
+        # run at odd points (while a run unwinds, in another thread's greenlet when the garbage
+        # collector frees a cycle), so it only sets the state: see SimThread.unlock.
+        if getattr(self, "_live", False):
             try:
-                self._release(poison=False)
-            except Exception:  # pragma: no cover - interpreter shutdown
+                self._finalize()
+            except BaseException:  # pragma: no cover - interpreter shutdown, a stop raised into the thread
                 pass
 
     def _rust_type(self):

@@ -326,7 +326,7 @@ class SchedulePanel(_Panel):
 
 
 def _in_words(ev):
-    verbs = {"read": "reads", "write": "writes", "lock": "locks", "try_lock": "tries to lock",
+    verbs = {"read": "reads", "write": "writes", "lock": "locks", "try_lock": "tries to lock", "unlock": "unlocks",
              "count": "reads the count of", "fetch_add": "adds to", "sleep": "sleeps"}
     kind = ev.op.rsplit(":", 1)[-1]
     what = verbs.get(kind, ev.op)

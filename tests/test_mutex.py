@@ -548,3 +548,71 @@ def test_a_poison_error_kept_by_another_thread_does_not_keep_the_lock_once_its_t
     t.join(timeout=10)
     assert isinstance(box[0], PoisonError)
     assert repr(m) == "Mutex { data: 1, poisoned: true, .. }", "the guard died with its thread"
+
+
+def test_peek_and_is_locked_read_the_mutex_without_locking_it():
+    m = Mutex([1, 2], name="m")
+    assert m.peek() == [1, 2] and not m.is_locked()
+    with m.lock() as guard:
+        guard.value.append(3)
+        assert m.is_locked() and m.peek() == [1, 2, 3]  # no deadlock: nothing was locked
+    assert not m.is_locked()
+    assert is_free(m)
+
+
+def test_deleting_the_guard_of_a_with_block_inside_it_releases_once_at_its_end():
+    m = Mutex(0)
+    with m.lock() as guard:
+        guard.value += 1
+        del guard  # the with statement still refers to the guard
+        assert m.is_locked()
+    assert not m.is_locked() and m.peek() == 1
+    with m.lock() as again:  # released exactly once: the lock works as before
+        again.value += 1
+    assert repr(m) == "Mutex { data: 2, poisoned: false, .. }"
+
+
+def scheduled(program):
+    return run(program, seed=0)
+
+
+def test_a_guard_nobody_keeps_is_dropped_at_once_under_the_scheduler_too():
+    def program():
+        m = Mutex(5, name="m")
+        seen = m.lock().value  # a temporary: released at the end of the statement
+        free_after_temporary = not m.is_locked()
+        kept = m.lock()
+        held_while_kept = m.is_locked()
+        del kept
+        return seen, free_after_temporary, held_while_kept, m.is_locked()
+
+    result = scheduled(program)
+    assert result.outcome == (5, True, True, False)
+    assert [e.op for e in result.trace if e.step is not None] == ["lock", "lock"]
+    assert [(e.op, e.step) for e in result.trace if e.op == "unlock"] == [("unlock", None)] * 2
+
+
+def test_a_poison_error_thrown_away_releases_its_guard_under_the_scheduler():
+    def program():
+        m = _Arc(Mutex(0, name="m"))
+        crasher = _Arc.clone(m)
+
+        def crash():
+            with crasher.lock() as guard:
+                guard.value += 1
+                raise ValueError("half-way")
+
+        handle = spawn(crash)
+        try:
+            handle.join()
+        except ThreadPanicked:
+            pass
+        try:
+            m.lock()
+        except PoisonError:
+            pass  # thrown away: its guard is dropped, as Rust drops it
+        m.clear_poison()
+        with m.lock() as guard:
+            return guard.value
+
+    assert scheduled(program).outcome == 1

@@ -661,8 +661,8 @@ CORPUS = [
     ("06 diners in the same order", two_diners(dine, same_order=True), [None], None),
     ("06 polite diners", two_diners(dine_politely), [1, 2, 3], None),
     ("06 polite diners, 200 steps", two_diners(dine_politely), [None], {"max_steps": 200}),
-    ("06 polite diners, 24 steps, counted", two_diners(dine_politely), [None],
-     {"max_steps": 24, "stop_at_step_limit": False}),
+    ("06 polite diners, 16 steps, counted", two_diners(dine_politely), [None],
+     {"max_steps": 16, "stop_at_step_limit": False}),
     ("a00 two racy workers 1", lambda: two_racy_workers(1), [None], None),
     ("a00 two racy workers 2", lambda: two_racy_workers(2), [None], None),
     ("a01 locked worker", lambda: two_workers(locked_worker, 2), [None, 0, 3], None),
@@ -1250,3 +1250,427 @@ def test_exploration_reports_its_mode_and_work():
     assert isinstance(fast, Exploration)
     with pytest.raises(ValueError, match="mode must be one of"):
         explore(racy_counter(2, 2), mode="fast")
+
+
+# --- a guard nobody keeps is dropped at once, under the scheduler too -------------------------------
+
+
+def deleting_worker(counter, times):
+    for _ in range(times):
+        guard = counter.lock()
+        guard.value += 1
+        del guard  # the last reference: the guard is dropped, and the lock released, here
+
+
+def test_a_deleted_guard_releases_its_lock_under_the_scheduler():
+    def program():
+        m = Mutex(0, name="m")
+        guard = m.lock()
+        guard.value += 1
+        del guard
+        with m.lock() as again:  # would be a DeadlockError if the lock were still held
+            again.value += 1
+        return m.peek()
+
+    result = run(program, seed=0)
+    assert result.outcome == 2
+    unlocks = [e for e in result.trace if e.op == "unlock"]
+    assert [(e.thread, e.obj, e.step) for e in unlocks] == [(0, "m", None), (0, "m", None)]
+
+
+def test_a_guard_never_kept_releases_at_the_end_of_its_statement_under_the_scheduler():
+    def program():
+        counter = Arc(Mutex(0))
+        mine = Arc.clone(counter)
+
+        def work():
+            first = mine.lock().value  # a temporary guard: released at the end of this line
+            with mine.lock() as again:  # so this is no second lock by the same thread
+                again.value = first + 1
+            return first
+
+        helper = spawn(work)
+        seen = helper.join()
+        with counter.lock() as count:
+            return seen, count.value
+
+    exploration = same_exploration(program)
+    assert dict(exploration.outcomes) == {(0, 1): 1}
+
+
+def test_workers_that_delete_their_guards_count_as_with_blocks_in_both_modes():
+    deleting = same_exploration(lambda: two_workers(deleting_worker, 2))
+    with_blocks = explore(lambda: two_workers(locked_worker, 2))
+    assert deleting.mode == "model"
+    assert dict(deleting.outcomes) == dict(with_blocks.outcomes) == {4: 6}
+
+
+def test_deleting_the_guard_of_a_with_block_inside_it_releases_once_at_its_end():
+    def program():
+        m = Mutex(0, name="m")
+        with m.lock() as guard:
+            guard.value += 1
+            del guard  # the with statement still refers to the guard: the lock stays held
+            held_inside = m.is_locked()
+        return held_inside, m.is_locked(), m.peek()
+
+    result = run(program, seed=0)
+    assert result.outcome == (True, False, 1)
+    assert len([e for e in result.trace if e.op == "unlock"]) == 1
+
+
+def test_a_guard_freed_while_a_deadlocked_run_unwinds_raises_nothing(monkeypatch):
+    unraisable = []
+    monkeypatch.setattr("sys.unraisablehook", unraisable.append)
+    for program in (forgetful_host, two_diners(dine)):
+        exploration = explore(program, mode="every")
+        assert exploration.deadlocks
+        for outcome, schedule in exploration.examples.items():
+            assert replay(program, schedule).outcome == outcome
+    assert unraisable == []
+
+
+def test_a_guard_freed_by_the_garbage_collector_in_another_thread_only_releases(monkeypatch):
+    import gc
+
+    def program():
+        m = Arc(Mutex(0, name="m"))
+        mine = Arc.clone(m)
+
+        def keeper():
+            guard = mine.lock()
+            cycle = [guard]
+            cycle.append(cycle)  # only the garbage collector can free this guard
+            del guard, cycle
+            sleep(0)
+            return "kept"
+
+        def collector():
+            sleep(0)
+            gc.collect()  # frees the keeper's guard here, in this thread, while the keeper is paused
+            return "collected"
+
+        first, second = spawn(keeper), spawn(collector)
+        return first.join(), second.join(), m.is_locked()
+
+    unraisable = []
+    monkeypatch.setattr("sys.unraisablehook", unraisable.append)
+    gc.disable()
+    try:
+        result = replay(program, [1, 2, 1], strict=True)
+    finally:
+        gc.enable()
+    assert result.outcome == ("kept", "collected", False)
+    assert unraisable == []
+    unlocks = [e for e in result.trace if e.op == "unlock"]
+    assert [(e.thread, e.step) for e in unlocks] == [(1, None)]
+    collected_at = next(i for i, e in enumerate(result.trace) if e.step == 1)
+    assert result.trace.index(unlocks[0]) > collected_at  # released during thread 2's step
+
+
+# --- try_lock: a release is a step while another thread waits in try_lock -------------------------
+
+
+def try_once_worker(counter):
+    try:
+        with counter.try_lock() as count:
+            count.value += 1
+    except WouldBlock:
+        pass  # gives up: the update is lost
+
+
+def try_until_done_worker(counter):
+    while True:
+        try:
+            with counter.try_lock() as count:
+                count.value += 1
+            break
+        except WouldBlock:
+            sleep(0)
+
+
+def two_trying(worker, threads=2):
+    def program():
+        counter = Arc(Mutex(0, name="counter"))
+        handles = []
+        for _ in range(threads):
+            mine = Arc.clone(counter)
+            handles.append(spawn(lambda: worker(mine)))
+        for handle in handles:
+            handle.join()
+        with counter.lock() as count:
+            return count.value
+    return program
+
+
+def test_a_try_lock_that_gives_up_loses_an_update_in_both_modes():
+    exploration = same_exploration(two_trying(try_once_worker))
+    assert exploration.complete
+    assert dict(exploration.outcomes) == {1: 2, 2: 2}
+    lost = replay(two_trying(try_once_worker), exploration.example(1))
+    steps = [(e.thread, e.op, e.value) for e in lost.trace if e.step is not None]
+    assert steps[:2] == [(1, "try_lock", None), (2, "try_lock", "WouldBlock")]
+    assert lost.preemptions == 1  # thread 2 ran while thread 1 could go on to release the lock
+    simplest = [minimal_schedule(two_trying(try_once_worker), 1, mode=mode) for mode in ("model", "every")]
+    assert simplest[0].schedule == simplest[1].schedule and simplest[0].preemptions == 1
+    kept = replay(two_trying(try_once_worker), [1, 1])
+    steps = [(e.thread, e.op) for e in kept.trace if e.step is not None]
+    assert steps[:3] == [(1, "try_lock"), (1, "unlock"), (2, "try_lock")] and kept.outcome == 2
+
+
+def test_a_try_lock_retry_loop_never_loses_an_update_and_ends():
+    for bound in (0, 1, 2, 3, None):
+        exploration = same_exploration(two_trying(try_until_done_worker), preemption_bound=bound)
+        assert exploration.complete
+        assert set(exploration.outcomes) == {2}, bound
+    # three threads: two that retry in turn can keep the third from releasing the lock for ever (it is
+    # never scheduled), so schedules of every length exist; none of them loses an update
+    three = same_exploration(two_trying(try_until_done_worker, 3), preemption_bound=2, max_steps=30,
+                             stop_at_step_limit=False)
+    assert three.complete and 3 in three.outcomes
+    assert all(o == 3 or isinstance(o, StepLimit) for o in three.outcomes)
+    retried = replay(two_trying(try_until_done_worker), [1, 2])
+    assert retried.outcome == 2
+    assert [e.value for e in retried.trace if e.op == "try_lock"] == [None, "WouldBlock", None]
+
+
+def test_try_lock_meets_a_lock_held_across_other_steps_in_both_modes():
+    def program():
+        counter = Arc(Mutex(0, name="counter"))
+        mine = Arc.clone(counter)
+
+        def holder():
+            with mine.lock() as count:
+                sleep(0)  # a step while holding the lock
+                count.value += 1
+
+        first = spawn(holder)
+        theirs = Arc.clone(counter)
+        second = spawn(lambda: try_once_worker(theirs))
+        first.join()
+        second.join()
+        return counter.peek()
+
+    exploration = same_exploration(program)
+    assert set(exploration.outcomes) == {1, 2}
+
+
+def test_programs_that_only_lock_take_no_unlock_steps_and_keep_their_counts():
+    # counts measured before releases could be steps: they must not change
+    expected = [
+        (mutex_counter(2, 2), None, {4: 6}),
+        (mutex_counter(3, 2), None, {6: 90}),
+        (lambda: count_with_arc(3), None, {3: 6}),
+        (lambda: audited_transfers([(0, 1, 10), (1, 0, 20)]), 3, {((110, 90), 200): 6}),
+        (lambda: two_workers(unlocked_between_worker, 1), None, {2: 2, 1: 4}),
+    ]
+    for program, bound, outcomes in expected:
+        exploration = same_exploration(program, preemption_bound=bound)
+        assert dict(exploration.outcomes) == outcomes
+        for schedule in exploration.examples.values():
+            trace = replay(program, schedule).trace
+            assert all(e.step is None for e in trace if e.op == "unlock")
+    diners = explore(two_diners(dine))
+    assert diners.schedules == 4 and len(diners.deadlocks) == 1
+
+
+def test_a_watched_release_that_nobody_watches_any_more_goes_on_without_a_step():
+    # thread 2 gives up at once (WouldBlock) and goes on to a sleep: thread 1's release, paused
+    # while thread 2 waited in try_lock, then goes on by itself, as an event
+    def program():
+        counter = Arc(Mutex(0, name="counter"))
+        mine, theirs = Arc.clone(counter), Arc.clone(counter)
+        first = spawn(lambda: try_once_worker(mine))
+
+        def second():
+            try_once_worker(theirs)
+            sleep(0)
+
+        other = spawn(second)
+        first.join()
+        other.join()
+        return counter.peek()
+
+    result = replay(program, [1, 2], strict=False)
+    unlocks = [e for e in result.trace if e.op == "unlock"]
+    assert unlocks and all(e.step is None for e in unlocks), result.show()
+    assert result.outcome == 1
+    same_exploration(program)
+
+
+# --- which threads were joined ---------------------------------------------------------------
+
+
+def test_a_run_names_the_threads_nobody_joined():
+    def program():
+        handles = [spawn(lambda: 1) for _ in range(3)]
+        handles[0].join()
+        handles[2].join()
+        return "done"
+
+    assert run(program, seed=1).unjoined == (2,)
+    assert replay(mutex_counter(2, 1), [1, 2]).unjoined == ()
+
+
+def test_a_join_that_raises_the_thread_s_panic_counts_as_a_join_and_one_that_times_out_does_not():
+    from rustsync import JoinTimeout, ThreadPanicked
+
+    def program():
+        m = Arc(Mutex(0, name="m"))
+        mine = Arc.clone(m)
+        guard = m.lock()
+        panicking = spawn(lambda: 1 // 0)
+        waiting = spawn(lambda: mine.lock().value)
+        try:
+            panicking.join()
+        except ThreadPanicked:
+            pass
+        try:
+            waiting.join(timeout=1)
+        except JoinTimeout:
+            pass
+        drop(guard)
+        return "done"
+
+    result = run(program, seed=0)
+    assert result.outcome == "done"
+    assert result.unjoined == (2,)
+
+
+def test_a_thread_joined_by_another_thread_is_joined():
+    def program():
+        inner = []
+
+        def parent():
+            child = spawn_unchecked(lambda: "child")
+            inner.append(child)
+            return child.join()
+
+        handle = spawn_unchecked(parent)
+        return handle.join()
+
+    result = run(program, seed=0)
+    assert result.outcome == "child" and result.unjoined == ()
+
+
+# --- invariants observed between steps ---------------------------------------------------------------
+
+from rustsync.sched import InvariantStep, Violation  # noqa: E402
+
+BANK = []
+
+
+def bank(transfer_between, moves):
+    """Accounts of 100 each, one Mutex each, a thread per transfer; the accounts are in BANK for the invariant."""
+    def program():
+        accounts = [Arc(Mutex(100, name=f"account {i}")) for i in range(3)]
+        BANK[:] = accounts
+        handles = []
+        for source, target, amount in moves:
+            mine = [Arc.clone(account) for account in accounts]
+            handles.append(spawn(lambda: transfer_between(mine, source, target, amount)))
+        for handle in handles:
+            handle.join()
+        return tuple(account.peek() for account in accounts)
+    return program
+
+
+def transfer_in_two_halves(accounts, source, target, amount):
+    with accounts[source].lock() as money:
+        money.value -= amount
+    with accounts[target].lock() as money:  # in between, the money is in neither account
+        money.value += amount
+
+
+def money_is_kept():
+    """Between steps, when no account is locked, the accounts hold the 300 they started with."""
+    if any(account.is_locked() for account in BANK):
+        return None
+    total = sum(account.peek() for account in BANK)
+    return None if total == 300 else f"the accounts hold {total}, not 300"
+
+
+MOVES = [(0, 1, 10), (1, 2, 20), (2, 0, 30)]
+
+
+def test_an_invariant_finds_money_in_flight_and_both_modes_agree():
+    program = bank(transfer_in_two_halves, MOVES)
+    fast = explore(program, invariant=money_is_kept)
+    every = explore(program, invariant=money_is_kept, mode="every")
+    assert fast.mode == "every" and "invariant" in fast.note
+    assert fast.outcomes == every.outcomes and fast.examples == every.examples
+    assert fast.violations and fast.complete
+    assert all(isinstance(v, Violation) and "not 300" in v.message for v in fast.violations)
+    assert sum(fast.outcomes.values()) == fast.schedules
+    for violation in fast.violations:
+        schedule = fast.examples[violation]
+        replayed = replay(program, schedule, invariant=money_is_kept)
+        assert replayed.outcome == violation
+        assert replayed.violation.step == len(replayed.schedule) - 1 == violation.step
+        assert not replayed.completed
+
+
+def test_an_invariant_that_holds_changes_no_count():
+    program = bank(transfer, MOVES)
+    checked = explore(program, invariant=money_is_kept, preemption_bound=3)
+    plain = explore(program, preemption_bound=3)
+    assert checked.violations == []
+    assert checked.outcomes == plain.outcomes and checked.schedules == plain.schedules
+
+
+def test_the_invariant_is_called_after_every_step_and_before_the_first():
+    calls = []
+
+    def counting():
+        calls.append(len(BANK))
+        return None
+
+    result = replay(bank(transfer, MOVES[:2]), [1, 1, 2, 2])
+    calls.clear()
+    again = replay(bank(transfer, MOVES[:2]), result.schedule, invariant=counting)
+    assert again.outcome == result.outcome
+    assert len(calls) == len(result.schedule) + 1
+
+
+def test_the_simplest_schedule_breaking_an_invariant():
+    program = bank(transfer_in_two_halves, MOVES)
+    found = minimal_schedule(program, lambda o: isinstance(o, Violation), invariant=money_is_kept)
+    assert isinstance(found.outcome, Violation)
+    assert found.preemptions == 0 and found.schedule == [1]
+
+
+def test_an_invariant_may_not_take_a_step_nor_return_anything_but_none_or_a_string():
+    def locks():
+        with BANK[0].lock():
+            return None
+
+    with pytest.raises(InvariantStep, match="may not take one"):
+        run(bank(transfer, MOVES), seed=0, invariant=locks)
+    with pytest.raises(TypeError, match="returns None while it holds, or a string"):
+        run(bank(transfer, MOVES), seed=0, invariant=lambda: True)
+    cell = RacyCell(0)
+    with pytest.raises(InvariantStep):
+        run(bank(transfer, MOVES), seed=0, invariant=lambda: cell.get())
+    assert run(bank(transfer, MOVES), seed=0, invariant=lambda: None if cell.peek() == 0 else "moved").completed
+
+
+def test_an_invariant_may_peek_at_a_mutex_that_moved_into_a_thread():
+    seen = []
+
+    def program():
+        counter = Mutex(0, name="counter")
+        seen[:] = [counter]
+
+        def work():
+            with counter.lock() as count:  # `counter` moved into this thread
+                count.value += 1
+
+        spawn(work).join()
+        return "done"
+
+    def at_most_one():
+        value = seen[0].peek()
+        return None if value <= 1 else f"counter at {value}"
+
+    assert run(program, seed=0, invariant=at_most_one).outcome == "done"
+    assert Violation("same words", 3) == Violation("same words", 5)  # one outcome, wherever it happened

@@ -10,11 +10,29 @@ ids that took the steps, so any interleaving can be written down, replayed
 (`replay`), drawn at random (`run`), explored exhaustively (`explore`), and searched
 for the simplest one that goes wrong (`minimal_schedule`).
 
-Steps are only the operations another thread can observe: reads of a guard's data,
-`join` and the release of a lock are recorded in the trace but are not choice points,
-which is sound because no other thread can observe them. `Arc` count changes are
-atomic and recorded as events too; only a `strong_count` read taken exactly between
-two of them could tell the difference.
+Steps are only the operations another thread can observe: reads and writes of a
+guard's data and `join` are recorded in the trace but are not choice points, which is
+sound because no other thread can observe them. The release of a lock is a step only
+while another thread is paused at a `try_lock` of that mutex: that thread finds the
+lock still held (`WouldBlock`) or already free, and the schedule says which, so a worker
+that gives up on `WouldBlock` loses its update under the scheduler as with real
+threads. A thread waiting in `lock` cannot tell when the release came, only that it
+did, so in a program that never calls `try_lock` no release is ever a step and its
+counts are the Book's interleavings. What this leaves out: a `try_lock` that its
+thread reaches only after a step that depends on something the holder did while
+holding the lock (a value it wrote there, another lock it released before this one)
+is not offered this release late. And as a holder paused at a watched release can be
+passed over, threads that retry `try_lock` in turn can keep it from releasing for as
+long as they retry, as an unfair scheduler could: explore such loops with `max_steps`.
+A release can be a step at the end of a `with` block or at `drop(guard)`; a guard
+freed because nothing refers to it any more (`del guard`) releases at once, as its
+finalizer may run anywhere and must not switch threads. `Arc` count changes are atomic
+and recorded as events too; only a `strong_count` read taken exactly between two of
+them could tell the difference.
+
+`Run.unjoined` lists the spawned threads nobody joined, and an `invariant` (see
+`explore`) is a function the scheduler calls between steps to check the primitives'
+contents, ending a run that breaks it with the outcome `Violation`.
 
 How `explore` counts. Every count is of interleavings, the number a student can
 check with `interleavings`: two threads of k increments have C(4k, 2k) of them. By
@@ -79,6 +97,7 @@ from ._engine import (
     Event,
     Exploration,
     FrozenDict,
+    InvariantStep,
     Panic,
     RacyCell,
     Run,
@@ -88,6 +107,7 @@ from ._engine import (
     StepLimit,
     StuckThread,
     Unhashable,
+    Violation,
     _Execution,
     _preempts,
     _replayer,
@@ -104,12 +124,14 @@ __all__ = [
     "Deadlock",
     "Event",
     "Exploration",
+    "InvariantStep",
     "Panic",
     "RacyCell",
     "Run",
     "ScheduleError",
     "StepLimit",
     "StuckThread",
+    "Violation",
     "explore",
     "interleavings",
     "minimal_schedule",
@@ -119,16 +141,16 @@ __all__ = [
     "spawn_unchecked",
 ]
 
-for _public in (Deadlock, Event, Exploration, FrozenDict, Panic, RacyCell, Run, ScheduleError, SimJoinHandle,
-                SimThread, StepLimit, StuckThread, Unhashable, interleavings, freeze):
+for _public in (Deadlock, Event, Exploration, FrozenDict, InvariantStep, Panic, RacyCell, Run, ScheduleError,
+                SimJoinHandle, SimThread, StepLimit, StuckThread, Unhashable, Violation, interleavings, freeze):
     _public.__module__ = __name__
 
 MODES = ("model", "every")
 
 
-def _execute(program, chooser, step_timeout, max_steps):
+def _execute(program, chooser, step_timeout, max_steps, invariant=None):
     def work(clock, state):
-        execution = state["execution"] = _Execution(chooser, max_steps, clock, stop=state)
+        execution = state["execution"] = _Execution(chooser, max_steps, clock, stop=state, invariant=invariant)
         return execution.run(program)
     result = _watched(work, step_timeout)
     if isinstance(result.outcome, StepLimit):
@@ -139,31 +161,32 @@ def _execute(program, chooser, step_timeout, max_steps):
 # --- the API ------------------------------------------------------------------------
 
 
-def run(program, *, seed=None, step_timeout=2.0, max_steps=10_000):
+def run(program, *, seed=None, step_timeout=2.0, max_steps=10_000, invariant=None):
     """Run `program` once under a random schedule drawn from `seed` (same seed, same run).
 
     Raises `ScheduleError` when the run takes more than `max_steps` steps (a thread that
     spins forever), naming the threads still running, and `StuckThread` when a thread
-    runs `step_timeout` seconds without a step.
+    runs `step_timeout` seconds without a step. With `invariant`, see `explore`.
     """
-    return _execute(program, _seeded(seed), step_timeout, max_steps)
+    return _execute(program, _seeded(seed), step_timeout, max_steps, invariant)
 
 
-def replay(program, schedule, *, strict=False, step_timeout=2.0, max_steps=10_000):
+def replay(program, schedule, *, strict=False, step_timeout=2.0, max_steps=10_000, invariant=None):
     """Run `program` following `schedule`, a list of thread ids (ints), one per step.
 
     When the list ends, the thread that ran last goes on while it can, then the
     lowest-numbered thread that can run (unless `strict`, which asks for every step).
     `ScheduleError` says why a schedule cannot be followed: an entry that is not a
     thread number (`True`, `1.0`), a thread that has not been started yet, has
-    finished, or is blocked, and who holds what it waits for.
+    finished, or is blocked, and who holds what it waits for. With `invariant`, see
+    `explore`.
     """
     schedule = check_schedule(schedule)
-    return _execute(program, _replayer(schedule, strict), step_timeout, max_steps)
+    return _execute(program, _replayer(schedule, strict), step_timeout, max_steps, invariant)
 
 
 def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeout=2.0, max_steps=10_000,
-            mode="model", max_states=3_000_000, stop_at_step_limit=True):
+            mode="model", max_states=3_000_000, stop_at_step_limit=True, invariant=None):
     """Every schedule of `program`, up to `preemption_bound` preemptions: each outcome and how many reach it.
 
     A preemption is a switch away from a thread that could have gone on (after a
@@ -189,6 +212,21 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
 
     An outcome that cannot be a dictionary key (a list, a dict) is counted as a
     hashable copy of it (a tuple, a read-only dict).
+
+    `invariant`, a function of no arguments, is called by the scheduler after every
+    step (and before the first), while every thread is paused between two steps. It
+    returns None while all is well, or a string saying what is wrong; the first string
+    ends the run with the outcome `Violation(message, step)`, counted like any other
+    (violations with the same message are one outcome). It is not a thread: it reads the
+    primitives without steps (`Mutex.peek`, `Mutex.is_locked`, `RacyCell.peek`,
+    `AtomicUsize.peek`), and a step (`lock`, `get`, `spawn`) raises `InvariantStep`. It
+    reads the objects of the run being explored, typically kept by the program where the
+    invariant finds them (the program fills a list the invariant reads, before its first
+    step: the mutexes themselves, or `Arc` handles that the program keeps, as a handle
+    moved into a thread is dropped when the thread ends). An error the invariant raises
+    ends the exploration with that error. The model explorer cannot call it in its
+    states, which are not real objects: with an invariant, `explore` runs every schedule
+    (`exploration.mode == "every"`, and `note` says why).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -197,8 +235,11 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
     stop = stop_at_step_limit
 
     def work(clock, state):
-        if mode == "every":
-            return _explore_every(program, bound, max_schedules, max_steps, clock, state, stop)
+        if mode == "every" or invariant is not None:
+            every = _explore_every(program, bound, max_schedules, max_steps, clock, state, stop, invariant)
+            if mode != "every":
+                every.note = INVARIANT_NOTE
+            return every
         explorer = _model.Explorer(program, bound=bound, max_steps=max_steps, max_runs=max_schedules,
                                    max_states=max_states, clock=clock, state=state, stop_at_step_limit=stop)
         try:
@@ -216,11 +257,20 @@ def explore(program, *, preemption_bound=None, max_schedules=200_000, step_timeo
     return _watched(work, step_timeout)
 
 
+INVARIANT_NOTE = "an invariant is called on the real objects, between real steps: every schedule was run"
 CHECKED_EXAMPLES = 16  # example schedules replayed against the model at the end of an exploration
 RANDOM_CHECKS = 2  # random schedules replayed, too
 
 
 def _explore_model(explorer):
+    while True:
+        try:
+            return _explore_model_once(explorer)
+        except _model.Restart:  # learned again, with the releases of locks as points of their own
+            pass
+
+
+def _explore_model_once(explorer):
     outcomes, complete = explorer.count()
     examples = explorer.examples(len(outcomes))
     if complete and len(examples) < len(outcomes):  # cut short by the budget: say so
@@ -234,7 +284,7 @@ def _explore_model(explorer):
                        explorer.runs, explorer.states)
 
 
-def _explore_every(program, bound, max_schedules, max_steps, clock, state, stop_at_step_limit=True):
+def _explore_every(program, bound, max_schedules, max_steps, clock, state, stop_at_step_limit=True, invariant=None):
     outcomes = Counter()
     examples = {}
     count = 0
@@ -242,7 +292,8 @@ def _explore_every(program, bound, max_schedules, max_steps, clock, state, stop_
     while True:
         if state.get("stop"):
             raise ScheduleAborted()
-        execution = state["execution"] = _Execution(_replayer(prefix, strict=False), max_steps, clock, stop=state)
+        execution = state["execution"] = _Execution(_replayer(prefix, strict=False), max_steps, clock, stop=state,
+                                                    invariant=invariant)
         result = execution.run(program)
         count += 1
         outcome = freeze(result.outcome)
@@ -287,7 +338,7 @@ def needs(preemptions):
 
 
 def minimal_schedule(program, predicate, *, max_preemptions=None, step_timeout=2.0, max_steps=10_000,
-                     mode="model", max_states=3_000_000, max_schedules=200_000):
+                     mode="model", max_states=3_000_000, max_schedules=200_000, invariant=None):
     """The simplest schedule whose outcome satisfies `predicate`, replayed: a `Run`, or None if there is none.
 
     Simplest means the fewest preemptions, then the fewest steps: what deepening the
@@ -299,7 +350,9 @@ def minimal_schedule(program, predicate, *, max_preemptions=None, step_timeout=2
     `max_preemptions`, schedules with more are not considered.
 
     For grading: `minimal_schedule(program, lambda o: o not in expected)` is the
-    schedule to show a student whose code can go wrong.
+    schedule to show a student whose code can go wrong. With `invariant` (see
+    `explore`), `lambda o: isinstance(o, Violation)` finds the simplest schedule that
+    breaks it; schedules are then run one by one, as `explore` does with an invariant.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -313,27 +366,38 @@ def minimal_schedule(program, predicate, *, max_preemptions=None, step_timeout=2
 
     def work(clock, state):
         found = None
-        if mode == "model":
+        if mode == "model" and invariant is None:
             explorer = _model.Explorer(program, bound=None, max_steps=max_steps, max_runs=max_schedules,
                                        max_states=max_states, clock=clock, state=state)
             try:
-                found = explorer.simplest(test, max_preemptions)
+                found = _simplest(explorer, test, max_preemptions)
                 if found is None:
                     return None
-                explorer.check([found[0]], 0)
             except (_model.Inconsistent, _model.Budget):
                 found = None
             else:
                 return found[0]
-        return _minimal_every(program, test, max_preemptions, max_steps, max_schedules, clock, state)
+        return _minimal_every(program, test, max_preemptions, max_steps, max_schedules, clock, state, invariant)
 
     schedule = _watched(work, step_timeout)
     if schedule is None:
         return None
-    return _execute(program, _replayer(schedule, True), step_timeout, max_steps)
+    return _execute(program, _replayer(schedule, True), step_timeout, max_steps, invariant)
 
 
-def _minimal_every(program, test, max_preemptions, max_steps, max_schedules, clock, state):
+def _simplest(explorer, test, max_preemptions):
+    """The model's simplest schedule, checked by a run; learned again if the program turns out to try_lock."""
+    while True:
+        try:
+            found = explorer.simplest(test, max_preemptions)
+            if found is not None:
+                explorer.check([found[0]], 0)
+            return found
+        except _model.Restart:
+            pass
+
+
+def _minimal_every(program, test, max_preemptions, max_steps, max_schedules, clock, state, invariant=None):
     """The same search by running schedules: each bound in turn, the shortest match at the first bound with one."""
     bound = 0
     count = 0
@@ -345,7 +409,7 @@ def _minimal_every(program, test, max_preemptions, max_steps, max_schedules, clo
             if state.get("stop"):
                 raise ScheduleAborted()
             execution = state["execution"] = _Execution(_replayer(prefix, strict=False), max_steps, clock,
-                                                        stop=state)
+                                                        stop=state, invariant=invariant)
             result = execution.run(program)
             count += 1
             if test(result.outcome) and (best is None or len(result.schedule) < len(best)):

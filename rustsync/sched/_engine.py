@@ -91,9 +91,29 @@ class StepLimit:
         return f"still running after {self.steps} steps: thread{'s' if len(self.running) > 1 else ''} {who}"
 
 
+@dataclass(frozen=True)
+class Violation:
+    """The invariant failed: `message` is what it returned, `step` the index of the step after which it did.
+
+    `step` is -1 when the invariant failed before the first step. Two violations with the
+    same message are the same outcome, wherever they happened, so that `explore` counts
+    them together; `step` is that of the schedule in `examples`.
+    """
+
+    message: str
+    step: int = field(default=-1, compare=False)
+
+    def __str__(self):
+        return f"invariant violated: {self.message}"
+
+
 @dataclass
 class Run:
-    """One execution: its outcome, the schedule it followed, and its trace."""
+    """One execution: its outcome, the schedule it followed, and its trace.
+
+    `unjoined` lists the spawned threads that nobody joined (thread ids, in order): a
+    function that must join every thread it spawns has it empty.
+    """
 
     outcome: object
     schedule: list
@@ -102,10 +122,16 @@ class Run:
     panics: dict = field(default_factory=dict)
     choices: list = field(default_factory=list, repr=False)
     threads: int = 1
+    unjoined: tuple = ()
 
     @property
     def completed(self):
-        return self.deadlock is None and not isinstance(self.outcome, (Panic, StepLimit))
+        return self.deadlock is None and not isinstance(self.outcome, (Panic, StepLimit, Violation))
+
+    @property
+    def violation(self):
+        """The `Violation` that ended the run, or None."""
+        return self.outcome if isinstance(self.outcome, Violation) else None
 
     @property
     def preemptions(self):
@@ -131,7 +157,8 @@ class Exploration:
     they were found ("model": each thread run once per distinct history, schedules
     counted; "every": each schedule run), `runs` how many executions it took, `states`
     how many states of the model it went through, `note` why a model exploration ran
-    schedules one by one instead, if it did.
+    schedules one by one instead, if it did. `deadlocks` and `violations` list the
+    outcomes that are a `Deadlock` or a `Violation` of the invariant.
     """
 
     outcomes: dict
@@ -150,6 +177,10 @@ class Exploration:
     @property
     def deadlocks(self):
         return [o for o in self.outcomes if isinstance(o, Deadlock)]
+
+    @property
+    def violations(self):
+        return [o for o in self.outcomes if isinstance(o, Violation)]
 
     def __repr__(self):
         shown = ", ".join(f"{o}: {n}" for o, n in sorted(self.outcomes.items(), key=_order))
@@ -284,7 +315,9 @@ class SimThread:
         self.timed = False  # paused in join(timeout=...): gives up when every thread is blocked
         self.timed_out = False
         self.slept = False  # its last step was `sleep`: it lets the others go first
-        self.held = []
+        self.advanced = False  # resumed by the scheduler without a step (an unlock nobody watches any more)
+        self.joined = False  # a join() of this thread has returned (or raised its panic)
+        self.held = []  # weak references to the guards it holds: a guard nobody keeps is dropped at once
         self.result = None
         self.error = None
         self.glet = greenlet.greenlet(lambda: self.main(func))
@@ -319,11 +352,12 @@ class SimThread:
         self.pending_obj = None
         self.blocked_by = None
         self.slept = op == "sleep"
+        advanced, self.advanced = self.advanced, False
         if execution.aborting:
             raise ScheduleAborted()
         if rec is not None:
             rec.resume(self, op, obj)
-        step = not invisible or self.timed_out
+        step = not (invisible or advanced) or self.timed_out
         execution.record(self, op, obj, value="timeout" if self.timed_out else None, step=step)
 
     def done(self, value):
@@ -349,6 +383,7 @@ class SimThread:
     def try_lock(self, mutex):
         from ..errors import WouldBlock
 
+        self.execution.tried = True  # from now on, a release can be watched (see `unlock`)
         self.point("try_lock", mutex)
         if mutex._sim_holder is not None:
             self.done("WouldBlock")
@@ -360,20 +395,57 @@ class SimThread:
 
         mutex._sim_holder = self
         guard = MutexGuard(mutex, sim=self)
-        self.held.append(guard)
+        self.held.append(weakref.ref(guard))
         if self.execution.recorder is not None:
             self.execution.recorder.wrote(self, mutex)
         if mutex._poisoned and not ignore_poison:
             raise PoisonError(mutex._poison_detail(), guard)
         return guard
 
-    def unlock(self, mutex):
-        mutex._sim_holder = None
-        self.held = [g for g in self.held if g._mutex is not mutex]
+    def unlock(self, mutex, pause=False):
+        """Release `mutex`; with `pause`, first let a thread waiting in `try_lock` on it go, if there is one.
+
+        A release is a step only when another thread can tell it happened late: a thread
+        paused at a `try_lock` of this mutex finds it held until the release. Nobody else
+        can (a `lock` waits for the release whenever it comes), so otherwise the release
+        stays inside the step before it, and the counts of programs that only `lock` are
+        those of the Book's interleavings. `pause` is False where switching threads is
+        not allowed: a guard's finalizer, a thread's end, an unwind. A release from
+        outside this execution (a finalizer run by the garbage collector elsewhere, or
+        after the run) only sets the state.
+        """
         execution = self.execution
+        if not execution.inside():
+            if mutex._sim_holder is self:
+                self._released(mutex)
+            return
+        if pause and execution.running is self and not execution.aborting:
+            if execution.tried and execution.watched(mutex, self):
+                execution.unlocking += 1
+                try:
+                    self.point("unlock", mutex)  # records the release: a step, or an event if nobody watches now
+                finally:
+                    execution.unlocking -= 1
+                    if mutex._sim_holder is self:
+                        self._released(mutex)
+                if execution.recorder is not None:
+                    execution.recorder.wrote(self, mutex)
+                return
+            if execution.recorder is not None:
+                execution.recorder.boundary(self, mutex)
+        if mutex._sim_holder is self:
+            self._released(mutex)
         execution.record(self, "unlock", mutex, step=False)
         if execution.recorder is not None:
             execution.recorder.wrote(self, mutex)
+
+    def _released(self, mutex):
+        mutex._sim_holder = None
+        self.held = [r for r in self.held if (g := r()) is not None and g._mutex is not mutex]
+
+    def holds(self):
+        """The guards this thread holds, live ones only, oldest first."""
+        return [g for g in (r() for r in self.held) if g is not None and g._live]
 
     def spawn(self, closure, name, moved=(), take=None):
         return self.execution.spawn(self, closure, name, moved, take)
@@ -402,16 +474,15 @@ class SimThread:
         except BaseException as exc:  # a panic: keep it, poison what it holds
             if not execution.aborting:
                 self.error = exc
-                for guard in list(reversed(self.held)):
-                    if guard._live:
-                        guard._release(poison=True)
+                for guard in reversed(self.holds()):
+                    guard._release(poison=True)
         finally:
-            for guard in list(reversed(self.held)):
-                if guard._live:
+            for guard in reversed(self.holds()):
+                guard._live = False
+                if guard._mutex._sim_holder is self:
                     guard._mutex._sim_holder = None
-                    guard._live = False
-                    if execution.recorder is not None:
-                        execution.recorder.wrote(self, guard._mutex)
+                if execution.recorder is not None:
+                    execution.recorder.wrote(self, guard._mutex)
             self.held = []
             self.state = FINISHED
             execution.ended_any = True  # a join may go on now
@@ -451,6 +522,7 @@ class SimJoinHandle:
                     f"thread '{self.name}' did not finish within {timeout} s: every thread is blocked, so it "
                     "never would (a deadlock, waiting for a lock that is never released)")
         self._joined = True
+        target.joined = True
         if target.error is not None:
             raise ThreadPanicked(self.name, target.error) from target.error
         return target.result
@@ -470,28 +542,44 @@ class SimJoinHandle:
 
 
 class _Execution:
-    def __init__(self, chooser, max_steps, clock, recorder=None, stop=None):
+    def __init__(self, chooser, max_steps, clock, recorder=None, stop=None, invariant=None):
         self.chooser = chooser
         self.max_steps = max_steps
         self.clock = clock  # [time of the last step], read by the watchdog
         self.recorder = recorder
         self.stop = stop  # the watchdog's flags: {"stop": True} once it gave up on this work
+        self.invariant = invariant
         self.threads = []
         self.trace = []
         self.schedule = []
         self.choices = []
         self.aborting = bool(stop and stop.get("stop"))
+        self.over = False  # the run has ended: a guard released now (by a finalizer) only sets its state
         self.ended_any = True  # a thread has ended since the joins were last looked at
+        self.tried = False  # a thread has paused at a try_lock: releases can be watched from now on
+        self.unlocking = 0  # threads paused at a release that another thread watches
         self.running = None
         self.yielded = False  # the thread that took the last step slept
         if recorder is not None:
             recorder.attach(self)
 
+    def inside(self):
+        """Whether the code running now is this execution's (a simulated thread, or its invariant)."""
+        current = _sim._local.__dict__.get("thread")
+        return current is not None and current.execution is self and not self.over
+
+    def watched(self, mutex, releaser):
+        """Whether a thread other than `releaser` is paused at a `try_lock` of `mutex`."""
+        for t in self.threads:
+            if t is not releaser and t.state == PAUSED and t.pending_obj is mutex and t.pending[0] == "try_lock":
+                return True
+        return False
+
     def record(self, thread, op, obj, value=None, step=True):
         if self.aborting:  # unwinding after a deadlock: the run is over, its trace too
             return
         name = getattr(obj, "name", "") if obj is not None else ""
-        held = tuple(g._mutex.name for g in thread.held if g._live) if thread.held else ()
+        held = tuple(g._mutex.name for g in thread.holds()) if thread.held else ()
         self.trace.append(Event(len(self.schedule) - 1 if step else None, thread.tid, op, name, value, held))
 
     def _switch_into(self, thread):
@@ -531,6 +619,12 @@ class _Execution:
                 self._switch_into(t)
 
     def run(self, program):
+        try:
+            return self._run(program)
+        finally:
+            self.over = True
+
+    def _run(self, program):
         main = SimThread(self, 0, "main", program)
         self.threads.append(main)
         rec = self.recorder
@@ -539,15 +633,20 @@ class _Execution:
         self._switch_into(main)
         if rec is not None:
             rec.initial_done()
-        deadlock = limit = None
+        deadlock = limit = violation = None
         threads = self.threads
         while True:
             if self.aborting:
                 self._unwind()
                 raise ScheduleAborted()
-            if self.ended_any:  # only a thread's end lets a join go on
+            if self.ended_any or self.unlocking:  # a thread's end lets a join go on; a step, a release
                 self.ended_any = False
                 self._advance_invisible()
+            if self.invariant is not None:
+                violation = self._check_invariant()
+                if violation is not None:
+                    self._unwind()
+                    break
             live = []
             enabled = []
             for t in threads:
@@ -592,7 +691,9 @@ class _Execution:
             if rec is not None:
                 rec.resumed(tid, "timeout" if timed else "step")
         panics = {t.tid: t.error for t in threads if t.error is not None}
-        if main.error is not None:
+        if violation is not None:
+            outcome = violation
+        elif main.error is not None:
             outcome = Panic(0, f"{type(main.error).__name__}: {main.error}")
         elif deadlock is not None:
             outcome = deadlock
@@ -600,23 +701,90 @@ class _Execution:
             outcome = limit
         else:
             outcome = main.result
-        run = Run(outcome, self.schedule, self.trace, deadlock, panics, self.choices, len(threads))
+        unjoined = tuple(t.tid for t in threads[1:] if not t.joined)
+        run = Run(outcome, self.schedule, self.trace, deadlock, panics, self.choices, len(threads), unjoined)
         if rec is not None:
             rec.ended(run)
         return run
 
+    def _check_invariant(self):
+        """Call the invariant between two steps, as an observer: a `Violation`, or None while it holds."""
+        local = _sim._local
+        previous = local.__dict__.get("thread")
+        local.thread = _Observer(self)
+        try:
+            verdict = self.invariant()
+        except BaseException:
+            local.thread = previous
+            self._unwind()  # the invariant's own error: the run's threads end, the error goes to the caller
+            raise
+        local.thread = previous
+        if verdict is None:
+            return None
+        if not isinstance(verdict, str):
+            self._unwind()
+            raise TypeError(f"an invariant returns None while it holds, or a string saying what is wrong; "
+                            f"this one returned {verdict!r} ({type(verdict).__name__})")
+        return Violation(verdict, len(self.schedule) - 1)
+
     def _advance_invisible(self):
+        """Resume the threads that go on without a step: joins whose thread ended, releases nobody watches now."""
         moved = True
         threads = self.threads
         rec = self.recorder
         while moved:
             moved = False
             for t in threads:
-                if t.state == PAUSED and t.invisible and (t.blocked_by is None or t.blocked_by() is None):
+                if t.state != PAUSED:
+                    continue
+                if t.invisible:
+                    if t.blocked_by is None or t.blocked_by() is None:
+                        self._switch_into(t)
+                        if rec is not None:
+                            rec.resumed(t.tid, "join")
+                        moved = True
+                elif t.pending[0] == "unlock" and not self.watched(t.pending_obj, t):
+                    t.advanced = True
                     self._switch_into(t)
                     if rec is not None:
-                        rec.resumed(t.tid, "join")
+                        rec.resumed(t.tid, "step")
                     moved = True
+
+
+class InvariantStep(RuntimeError):
+    """An invariant tried to take a step (lock, spawn, a racy read): it may only look."""
+
+
+class _Observer:
+    """Stands for the running thread while an invariant runs: reads without a step work, steps raise."""
+
+    tid = None
+    name = "invariant"
+    observes = True  # owns nothing, may look at everything (see `Owned._use`)
+
+    def __init__(self, execution):
+        self.execution = _Looking(execution)
+
+    def _refuse(self, *args, **kwargs):
+        raise InvariantStep(
+            "an invariant runs between two steps and may not take one (lock, try_lock, spawn, join, a racy "
+            "get or set, an atomic operation, strong_count, sleep).\nhelp: read the data without a step: "
+            "`mutex.peek()`, `mutex.is_locked()`, `cell.peek()`, `atomic.peek()`"
+        )
+
+    point = lock = try_lock = spawn = wait_for = event = done = _refuse
+
+
+class _Looking:
+    """The execution as an invariant sees it: no recorder, so its reads are nobody's observations."""
+
+    recorder = None
+
+    def __init__(self, execution):
+        self._execution = execution
+
+    def __getattr__(self, attr):
+        return getattr(self._execution, attr)
 
 
 def _dropping(func, moved):

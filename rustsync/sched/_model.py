@@ -55,6 +55,10 @@ class Budget(Exception):
     """The exploration reached its limit of runs or states."""
 
 
+class Restart(Exception):
+    """The program calls `try_lock`: the explorer starts again with a model that splits pieces at releases."""
+
+
 class LongSchedule(Exception):
     """A schedule ran past `max_steps`, and the exploration is to stop at the first such schedule."""
 
@@ -85,14 +89,14 @@ TUPLE, LIST, DICT, SET, FSET, BOOL, FLOAT, BYTES, OBJ, HANDLE, GUARD, JOINH, ERR
 SPAWNED, NOTYET, TIMEOUT, BUSY, SOLO = (_Tag(n) for n in ("spawned", "not yet", "timeout", "busy", "solo"))
 # how a piece ends
 PAUSE, OBSERVE, SPAWN, FINISH = 0, 1, 2, 3
-# what a pause waits for
-STEP, LOCK, JOIN, TJOIN = 0, 1, 2, 3
+# what a pause waits for (UNLOCK: a release another thread watches from a try_lock, see `Model.watched`)
+STEP, LOCK, JOIN, TJOIN, UNLOCK = 0, 1, 2, 3, 4
 # actions of a piece
 WRITE, DELTA = 0, 1
 # what a thread can do at a node (Model.code)
-STEPS, LOCKS, WAITS, TIMED, ENDED = 1, 2, 3, 4, 5
+STEPS, LOCKS, WAITS, TIMED, ENDED, UNLOCKS = 1, 2, 3, 4, 5, 6
 
-_NO_OBSERVATION = frozenset({"write", "sleep", "store", "clone:write", "drop:write"})
+_NO_OBSERVATION = frozenset({"write", "sleep", "store", "clone:write", "drop:write", "unlock"})
 _READ_ONLY = frozenset({"read", "load", "count", "sleep", "lock", "try_lock", "join"})
 
 
@@ -110,11 +114,22 @@ def observe(op, content):
 # --- the model ------------------------------------------------------------------------------
 
 
-class Model:
-    """Nodes and pieces of every thread of one program, learned so far; states computed from them."""
+SHARED_DEPTH = 256  # observations after which a thread's pieces are no longer shared with threads alike
 
-    def __init__(self, max_steps):
+
+class Model:
+    """Nodes and pieces of every thread of one program, learned so far; states computed from them.
+
+    With `split`, a thread's piece also ends where it releases a mutex (at the end of a
+    `with` block, at `drop(guard)`): such a release is a step when another thread waits
+    in a `try_lock` of that mutex, and goes on at once otherwise (`watched`). A program
+    that never calls `try_lock` is learned without splitting (its releases are never
+    steps); the explorer starts again with `split` at the first `try_lock` it meets.
+    """
+
+    def __init__(self, max_steps, split=False):
         self.max_steps = max_steps
+        self.split = split
         self.keys = {}  # node key -> node id
         self.origin_of = []  # node id -> origin of its thread
         self.piece = []  # node id -> (actions, end) or None
@@ -145,6 +160,7 @@ class Model:
         self.creator = []  # object index -> origin of the thread that first showed it
         self.is_mutex = []
         self.hkey = []  # node -> (class, observations) when nothing in them is the thread's own, else None
+        self.depth = []  # node -> how many observations led there (hkeys nest that deep)
         self.rep = {}  # hkey -> a node with that key whose piece is known and portable
         self.translated = 0
 
@@ -167,9 +183,15 @@ class Model:
             if key[0] == "root":
                 cls = self.cls.get(origin)
                 self.hkey.append(("root", cls) if cls is not None else None)
+                self.depth.append(0)
             else:
                 parent = self.hkey[key[0]]
-                self.hkey.append((parent, key[1]) if parent is not None and self.portable(key[1], origin) else None)
+                depth = self.depth[key[0]] + 1
+                self.depth.append(depth)
+                # past SHARED_DEPTH observations a node is not shared: comparing keys nested that deep
+                # would exceed Python's recursion limit (a thread that retries for ever gets that far)
+                shared = parent is not None and depth <= SHARED_DEPTH and self.portable(key[1], origin)
+                self.hkey.append((parent, key[1]) if shared else None)
         return n
 
     def root(self, origin):
@@ -209,8 +231,8 @@ class Model:
         self.is_fin[node] = end[0] == FINISH
         if end[0] == PAUSE:
             self.op[node], self.ref[node], self.wait[node] = end[1], end[2], end[3]
-            self.code[node] = {STEP: STEPS, LOCK: LOCKS, JOIN: WAITS, TJOIN: TIMED}[end[3]]
-            if end[3] >= JOIN:
+            self.code[node] = {STEP: STEPS, LOCK: LOCKS, JOIN: WAITS, TJOIN: TIMED, UNLOCK: UNLOCKS}[end[3]]
+            if end[3] == JOIN or end[3] == TJOIN:
                 self.waits_on[node] = end[2]
         elif end[0] == FINISH:
             self.code[node] = ENDED
@@ -269,7 +291,7 @@ class Model:
             return False
         if kind == FINISH:
             return self.portable(end[1], me)
-        if kind == PAUSE and end[3] >= JOIN or kind == OBSERVE and end[1] != "peek":
+        if kind == PAUSE and (end[3] == JOIN or end[3] == TJOIN) or kind == OBSERVE and end[1] != "peek":
             return not self.own(end[2], me)
         return end[2] is None or not self.own(self.creator[end[2]], me)
 
@@ -340,7 +362,9 @@ class Model:
             child = self.node((node, obs), self.origin_of[node])
         kind = self.kind[child]
         slept = how == "step" and self.op[node] == "sleep"
-        if kind == PAUSE:  # the usual case: one piece, then the next step
+        if self.split and (kind == PAUSE and self.wait[child] == UNLOCK or self.unlocking(threads)):
+            kind = OBSERVE  # a release, or a thread paused at one: the general way, which resumes who goes on
+        elif kind == PAUSE:  # the usual case: one piece, then the next step
             actions = self.piece[child][0]
             self.fast[(node, obs)] = (child, actions, False) + _one_write(actions)
             if actions:
@@ -357,11 +381,27 @@ class Model:
         threads = list(threads)
         contents = list(contents)
         finished = self._chain(threads, contents, t, child)
-        if finished:
+        if finished or self.split:
             rejoined = self._advance(threads, contents)
             if t in rejoined:
                 slept = False
         return (tuple(threads), _strip(contents)), slept
+
+    def unlocking(self, threads):
+        """Whether a thread is paused at a release (which may go on without a step after this one)."""
+        code = self.code
+        for n in threads:
+            if code[n] == UNLOCKS:
+                return True
+        return False
+
+    def watched(self, threads, t, idx):
+        """Whether a thread other than t is paused at a `try_lock` of the mutex `idx` (t's release of it is a step)."""
+        op, ref, kind = self.op, self.ref, self.kind
+        for u, n in enumerate(threads):
+            if u != t and n is not None and kind[n] == PAUSE and ref[n] == idx and op[n] == "try_lock":
+                return True
+        return False
 
     def finish(self, threads, contents, t, child, actions, slept):
         """Thread t ends at node `child` (its last piece: `actions`); threads waiting to join it go on."""
@@ -381,7 +421,7 @@ class Model:
         # thread would give, and on the contents: the same three, the same result.
         fin_of = self.fin_of
         key = (threads[joiner], tuple([fin_of[n] for n in threads]), contents)
-        hit = self.rejoin.get(key)
+        hit = self.rejoin.get(key) if not self.split else None  # (with split, who watches a release matters too)
         if hit is not None:
             return (threads[:joiner] + (hit[0],) + threads[joiner + 1:], hit[1]), slept
         before = threads
@@ -391,7 +431,7 @@ class Model:
         if t in rejoined:
             slept = False
         state = (tuple(threads), _strip(contents))
-        if rejoined == {joiner} and len(threads) == len(before) and all(
+        if not self.split and rejoined == {joiner} and len(threads) == len(before) and all(
                 a == b for u, (a, b) in enumerate(zip(before, threads, strict=True)) if u != joiner):
             self.rejoin[key] = (state[0][joiner], state[1])
         return state, slept
@@ -422,6 +462,9 @@ class Model:
                 _apply(contents, actions)
             kind = end[0]
             if kind == PAUSE:
+                if end[3] == UNLOCK and not self.watched(threads, t, end[2]):
+                    node = self.child(node, None)  # nobody watches this release: it goes on at once
+                    continue
                 threads[t] = node
                 return ended
             if kind == FINISH:
@@ -467,7 +510,10 @@ class Model:
         return True
 
     def _advance(self, threads, contents):
-        """Resume every thread whose join can go on, in the order the engine does; the threads resumed."""
+        """Resume every thread whose join can go on, or whose release nobody watches now, in the engine's order.
+
+        Returns the threads resumed.
+        """
         rejoined = set()
         code, ref, is_fin, piece, tid_of = self.code, self.ref, self.is_fin, self.piece, self._tid
         moved = True
@@ -477,7 +523,14 @@ class Model:
             while u < len(threads):
                 n = threads[u]
                 c = code[n]
-                if c == WAITS or c == TIMED:
+                if c == UNLOCKS and not self.watched(threads, u, ref[n]):
+                    obs = None  # the release went on without a step: nothing observed
+                    if self._solo(threads, u):
+                        obs = (SOLO, obs, _strip(contents))
+                    self._chain(threads, contents, u, self.child(n, obs))
+                    rejoined.add(u)
+                    moved = True
+                elif c == WAITS or c == TIMED:
                     target = threads[tid_of(threads, ref[n])]
                     if is_fin[target]:
                         obs = piece[target][1][1]  # what join() returns: the result, or the panic
@@ -502,7 +555,7 @@ class Model:
         tid = 0
         for n in threads:
             c = code[n]
-            if c == STEPS:
+            if c == STEPS or c == UNLOCKS:
                 enabled.append(tid)
                 live += 1
             elif c != ENDED:
@@ -536,7 +589,7 @@ class Model:
         waits = []
         for tid, n in enumerate(threads):
             end = self.piece[n][1]
-            if end[0] != PAUSE or end[3] == STEP:
+            if end[0] != PAUSE or end[3] == STEP or end[3] == UNLOCK:
                 continue
             if end[3] == LOCK:
                 holder = contents[end[2]][0]
@@ -608,6 +661,7 @@ class Recorder:
         self.resuming = False
         self.timed = False
         self.long = False
+        self.split_needed = False  # a try_lock, met by a model that does not split pieces at releases
         self.execution = None
         self.kinds = {RacyCell: "cell", Mutex: "mutex", AtomicUsize: "atomic", _Shared: "shared"}
         self.Mutex, self.MutexGuard, self.Counted = Mutex, MutexGuard, _Counted
@@ -668,6 +722,11 @@ class Recorder:
             return (FUNC, v.__func__.__code__, fp(v.__self__, d))
         if isinstance(v, (type, types.ModuleType, types.BuiltinFunctionType)):
             return (ID, v)
+        fingerprint = getattr(t, "fingerprint", None) if t.__module__ == "rustsync.grading.grader" else None
+        if fingerprint is not None:  # a student's function, run in the student's process while grading
+            found = v.fingerprint(lambda x: fp(x, d))
+            if found is not None:
+                return (FUNC,) + found
         attrs = getattr(v, "__dict__", None)
         if type(attrs) is dict and not hasattr(type(v), "__slots__"):
             return (INST, t, fp(attrs, d))
@@ -759,7 +818,12 @@ class Recorder:
             end = (PAUSE, "join", obj.origin, TJOIN if t.timed else JOIN, None)
         elif op == "lock":
             end = (PAUSE, "lock", self.index(obj), LOCK, obj.name)
+        elif op == "unlock":
+            end = (PAUSE, "unlock", self.index(obj), UNLOCK, None)
         else:
+            if op == "try_lock" and not self.model.split:
+                self.split_needed = True
+                self.fail("a try_lock: the releases of locks must be learned as points of their own")
             end = (PAUSE, op, self.index(obj) if obj is not None else None, STEP, None)
         self._end(t, end)
 
@@ -778,6 +842,16 @@ class Recorder:
             obs = (SOLO, obs, shadow[1])
         t.step = (op, obj)
         self._begin(t, self.model.child(t.node, obs))
+
+    def boundary(self, thread, mutex):
+        """A release nobody watches: with `split`, the piece ends here all the same, and the next begins."""
+        if not self.model.split or self.execution.aborting:
+            return
+        t = self._owner(thread)
+        if t.actions is None:
+            return
+        self.pause(t, "unlock", mutex)
+        self._begin(t, self.model.child(t.node, None))
 
     def done(self, thread):
         op, obj = getattr(thread, "step", (None, None))
@@ -1008,6 +1082,9 @@ class Explorer:
         except ScheduleError as err:
             rec.fail(f"a schedule the model predicted could not be followed ({err})")
             result = None
+        if rec.split_needed:
+            self.model = Model(self.max_steps, split=True)
+            raise Restart()
         if rec.broken:
             raise Inconsistent(rec.broken)
         if self.stop_at_step_limit and (rec.long or result is not None and isinstance(result.outcome, StepLimit)):
@@ -1097,12 +1174,17 @@ class Explorer:
                     choices = []
                     live = 0
                     plain = True
+                    unlocking = False
                     tid = 0
                     for n in threads:
                         c = code[n]
                         if c == STEPS:
                             choices.append(tid)
                             live += 1
+                        elif c == UNLOCKS:  # a watched release: Model.resume's general way
+                            choices.append(tid)
+                            live += 1
+                            unlocking = True
                         elif c != ENDED:
                             live += 1
                             if c == LOCKS:
@@ -1120,7 +1202,7 @@ class Explorer:
                             continue
                     else:
                         timed, alone = False, live == 1
-                    quick = not (timed or alone)
+                    quick = not (timed or alone or unlocking)
                     how = "timeout" if timed else "step"
                     for tid in choices:
                         if bound is not None:
