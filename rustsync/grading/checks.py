@@ -31,6 +31,7 @@ DEFAULT_TIMEOUT = 5.0  # seconds for one call of student code
 EXPLORE_TIMEOUT = 10.0  # seconds for running or exploring a program under the scheduler
 MAX_SCHEDULES = 20_000
 PREEMPTION_BOUND = 3  # one preemption loses an update, two deadlock two locks; 3 leaves a margin
+CHECK_STEPS = 200  # a schedule of check_always still running after this many steps is cut (see check_always)
 NOT_WRITTEN = "replace `raise NotImplementedError()` with your code, then run that cell again"
 
 __all__ = [
@@ -319,6 +320,8 @@ def _key(value):
         return ["Panic", [value.thread, value.error]]
     if isinstance(value, StepLimit):
         return ["StepLimit", [value.steps, list(value.running)]]
+    if type(value).__name__ == "Violation":
+        return ["Violation", str(value.message)]
     try:
         return encode(plain(value, "the result"))
     except NotPlain as err:
@@ -326,7 +329,7 @@ def _key(value):
 
 
 def _is_special(key):
-    return key[0] in ("Deadlock", "Panic", "StepLimit", "NotPlain")
+    return key[0] in ("Deadlock", "Panic", "StepLimit", "NotPlain", "Violation")
 
 
 def _exact_in(key, choices):
@@ -346,6 +349,8 @@ def _shown(key):
         return "a schedule that never ends"
     if key[0] == "NotPlain":
         return "a value that is not plain data"
+    if key[0] == "Violation":
+        return f"a broken invariant ({key[1]})"
     return describe(decode(key))
 
 
@@ -513,11 +518,19 @@ def run_once(program, *, seed=0, who="your code", timeout=EXPLORE_TIMEOUT):
     return _scheduled(lambda: sched.run(program, seed=seed), who, timeout)
 
 
-def explore_program(program, *, preemption_bound=None, who="your code", timeout=EXPLORE_TIMEOUT):
-    """`sched.explore(program)` under a deadline, at most `MAX_SCHEDULES` schedules."""
+def explore_program(program, *, preemption_bound=None, who="your code", timeout=EXPLORE_TIMEOUT, max_steps=None,
+                    invariant=None):
+    """`sched.explore(program)` under a deadline, at most `MAX_SCHEDULES` schedules.
+
+    With `max_steps`, every schedule is cut there and counted (`stop_at_step_limit=False`).
+    """
     __tracebackhide__ = True
-    return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound,
-                                            max_schedules=MAX_SCHEDULES), who, timeout)
+    if max_steps is None:
+        return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound,
+                                                max_schedules=MAX_SCHEDULES, invariant=invariant), who, timeout)
+    return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound, max_schedules=MAX_SCHEDULES,
+                                            max_steps=max_steps, stop_at_step_limit=False, invariant=invariant),
+                      who, timeout)
 
 
 def _outcome_problem(outcome, who):
@@ -535,6 +548,8 @@ def _outcome_problem(outcome, who):
             return _undefined(missing.group(1))
         where = "" if outcome.thread == 0 else f" in thread {outcome.thread}"
         return f"{who} raised{where} {_headline(outcome.error)}"
+    if type(outcome).__name__ == "Violation":
+        return f"under {who}, {outcome.message}"
     if isinstance(outcome, StepLimit):
         who_runs = ", ".join(str(t) for t in outcome.running)
         return (f"{who} did not finish: under the scheduler, thread(s) {who_runs} still ran after "
@@ -603,7 +618,7 @@ def _stepwise(problem, run, needs=""):
     return f"{problem}\nwith the schedule {run.schedule}{told}, step by step:\n{_trace(run)}\n"
 
 
-def _simplest(program, outcome, example, who, preemption_bound):
+def _simplest(program, outcome, example, who, preemption_bound, invariant=None, max_steps=CHECK_STEPS):
     """The run to show for `outcome`: the simplest schedule that reaches it (the fewest
     preemptions, then the fewest steps), else `example` replayed. And the words for how
     many preemptions it needs ("" when unknown)."""
@@ -613,12 +628,14 @@ def _simplest(program, outcome, example, who, preemption_bound):
     def reaches(o):
         return repr(_key(o)) == wanted
 
-    found = _with_deadline(lambda: sched.minimal_schedule(program, reaches, max_preemptions=preemption_bound),
+    found = _with_deadline(lambda: sched.minimal_schedule(program, reaches, max_preemptions=preemption_bound,
+                                                          max_steps=max_steps, invariant=invariant),
                            EXPLORE_TIMEOUT)
     if not found.timed_out and found.error is None and found.value is not None and reaches(found.value.outcome):
         run = found.value
         return run, sched.needs(run.preemptions)
-    return _scheduled(lambda: sched.replay(program, example), who, EXPLORE_TIMEOUT), ""
+    return _scheduled(lambda: sched.replay(program, example, max_steps=max_steps, invariant=invariant), who,
+                      EXPLORE_TIMEOUT), ""
 
 
 def _ops_by_thread(run):
@@ -629,8 +646,14 @@ def _ops_by_thread(run):
 
 
 def check_always(program, expected, what, *, threads=None, uses=(), joins=False, who="your code",
-                 preemption_bound=PREEMPTION_BOUND, hint=""):
+                 preemption_bound=PREEMPTION_BOUND, invariant=None, max_steps=CHECK_STEPS, hint=""):
     """Fail unless every schedule of `program` ends with an outcome in `expected`.
+
+    `invariant` (see `sched.explore`) is watched between steps: a schedule that breaks it
+    fails the check with its message. Schedules are cut at `max_steps` steps. One still
+    running there fails the check, unless the program ends when each thread runs until it
+    waits or backs off (`replay(program, [])`): a retry loop can go on for as long as an
+    unfair schedule lets it, and still be right.
 
     `threads`: the least number of threads the program must start, and `uses`: the
     kinds of steps each thread it starts must take (say `["lock"]`), so that a function
@@ -653,19 +676,26 @@ def check_always(program, expected, what, *, threads=None, uses=(), joins=False,
         ok, _ = _decide_first(facts)
         if not ok:
             _check("always", facts)
-    exploration = explore_program(program, preemption_bound=preemption_bound, who=who)
+    exploration = explore_program(program, preemption_bound=preemption_bound, who=who, max_steps=max_steps,
+                                  invariant=invariant)
     facts["outcomes"] = _outcomes(exploration)
+    if any(isinstance(o, StepLimit) for o in exploration.outcomes):
+        # A retry loop (`try_lock` and back off) can go on for as long as an unfair schedule lets it: that
+        # is no failure when the schedule that lets each thread run until it waits or backs off ends.
+        fair = _scheduled(lambda: sched.replay(program, [], max_steps=max_steps), who, EXPLORE_TIMEOUT)
+        facts["fair_ends"] = not isinstance(fair.outcome, StepLimit)
     keys = {repr(_key(o)): o for o in exploration.outcomes}
     for key, _count in facts["outcomes"]:
         outcome = keys[repr(key)]
         problem = _outcome_problem(outcome, who)
-        if problem is None and _exact_in(key, choices):
+        if problem is None and _exact_in(key, choices) or (key[0] == "StepLimit" and facts.get("fair_ends")):
             continue
-        bad, needs = _simplest(program, outcome, exploration.examples[outcome], who, preemption_bound)
+        bad, needs = _simplest(program, outcome, exploration.examples[outcome], who, preemption_bound, invariant,
+                               max_steps)
         if problem is None:
             want = " or ".join(_shown(c) for c in choices)
             problem = _stepwise(f"{what} can be {_shown(key)} instead of {want}", bad, needs)
-        elif isinstance(outcome, (Deadlock, StepLimit)):
+        elif isinstance(outcome, (Deadlock, StepLimit)) or type(outcome).__name__ == "Violation":
             problem = _stepwise(problem, bad, needs)
         facts["bad"] = {"key": key, "problem": problem}
         break
@@ -706,7 +736,8 @@ def _decide_always(facts):
     if not ok:
         return ok, message
     choices, what, hint = facts["expected"], facts["what"], facts["hint"]
-    bad = [key for key, _ in facts["outcomes"] if not _exact_in(key, choices)]
+    bad = [key for key, _ in facts["outcomes"] if not _exact_in(key, choices)
+           and not (key[0] == "StepLimit" and facts.get("fair_ends") is True)]
     if not facts["outcomes"]:
         return False, "the program was not explored"
     if not bad:

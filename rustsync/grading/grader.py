@@ -242,6 +242,7 @@ class Student:
         self.reading = False
         self.mail = {}  # lane -> messages read for it while another lane's thread was reading
         self.next_hid = 1
+        self.described = set()  # the types whose methods the student's side was told
 
     # -- life --------------------------------------------------------------------------------------
 
@@ -336,7 +337,8 @@ class Student:
         entry[1] += 1
         kind = "class" if isinstance(value, type) else "module" if isinstance(value, types.ModuleType) else "object"
         info = {"kind": kind, "type": type(value).__name__}
-        if kind == "object":
+        if kind == "object" and type(value) not in self.described:  # the student's side keeps them by type
+            self.described.add(type(value))
             info["methods"] = _methods(type(value))
         return ["h", hid, info]
 
@@ -417,8 +419,8 @@ class Student:
 
     def _exception_info(self, exc):
         handle = self._handle_of(exc)
-        return {"mro": _mro_names(type(exc)), "message": str(exc)[:2000], "h": handle[1],
-                "methods": handle[2].get("methods", [])}
+        return {"mro": _mro_names(type(exc)), "message": str(exc)[:2000], "h": handle[1], "type": type(exc).__name__,
+                "methods": _methods(type(exc))}
 
     def call(self, ref, args, kwargs):
         """Call the student's `ref` with these arguments, on the lane of the running thread."""

@@ -135,6 +135,11 @@ def _handle(hid, info):
     kind = info.get("kind")
     if kind == "excclass":
         return _mirror(tuple(info.get("mro") or ("Exception",)))
+    if kind == "object":  # the grader names a type's methods the first time it sends one of its objects
+        if "methods" in info:
+            _methods_of[info.get("type")] = info["methods"]
+        else:
+            info = {**info, "methods": _methods_of.get(info.get("type"), [])}
     cls = {"class": RemoteClass, "module": RemoteModule}.get(kind) or _named(info.get("type"))
     proxy = cls.__new__(cls)
     object.__setattr__(proxy, "_id", hid)
@@ -145,6 +150,7 @@ def _handle(hid, info):
 
 
 _named_classes = {}
+_methods_of = {}  # type name -> the methods the grader allows in one message
 
 
 def _named(name):

@@ -5,7 +5,7 @@ that gives up, threads never joined, `fetch_add` only in the main thread, duplic
 dropped with `set`, a guard kept alive past the return); each loses exactly that part.
 `CORRECT_OTHERWISE` are right in ways the first checks refused (a guard released with
 `del`, a `try_lock` retry loop, locks taken in descending order or behind one bank-wide
-lock); each gets full marks.
+lock, a `try_lock` back-off); each gets full marks.
 """
 
 from __future__ import annotations
@@ -138,6 +138,20 @@ SUBTLY_WRONG = [
     ),
 ]
 
+SUBTLY_WRONG += [
+    Submission(
+        assignment=A06, name="a06-one-lock-at-a-time", expect=_all_but(A06, "test_transfer"),
+        notes="never holds two locks, so it cannot deadlock, but between its two updates the money is nowhere",
+        answers=_answers(A06, transfer=_c("""
+            def transfer(accounts, source, target, amount):
+                with accounts[source].lock() as money_out:
+                    money_out.value -= amount
+                with accounts[target].lock() as money_in:
+                    money_in.value += amount
+        """)),
+    ),
+]
+
 CORRECT_OTHERWISE = [
     Submission(
         assignment=A01, name="a01-del-guard", expect=_all_but(A01),
@@ -177,6 +191,40 @@ CORRECT_OTHERWISE = [
                     handle.join()
                 with counter.lock() as num:
                     return num.value
+        """)),
+    ),
+    Submission(
+        assignment=A06, name="a06-bank-lock-first", expect=_all_but(A06),
+        notes="one bank-wide lock of the student's own is taken first: only one transfer at a time",
+        answers=_answers(A06, transfer=_c("""
+            BANK = Mutex(None, name="bank")
+
+
+            def transfer(accounts, source, target, amount):
+                with BANK.lock():
+                    with accounts[source].lock() as money_out, accounts[target].lock() as money_in:
+                        money_out.value -= amount
+                        money_in.value += amount
+        """)),
+    ),
+    Submission(
+        assignment=A06, name="a06-try-lock-back-off", expect=_all_but(A06),
+        notes="takes the source, then only tries the target; on WouldBlock it puts the source down and backs off",
+        answers=_answers(A06, transfer=_c("""
+            from rustsync import WouldBlock, sleep
+
+
+            def transfer(accounts, source, target, amount):
+                while True:
+                    with accounts[source].lock() as money_out:
+                        try:
+                            with accounts[target].try_lock() as money_in:
+                                money_out.value -= amount
+                                money_in.value += amount
+                                return
+                        except WouldBlock:
+                            pass
+                    sleep(0)
         """)),
     ),
     Submission(
