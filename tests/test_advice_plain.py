@@ -48,6 +48,14 @@ def test_advice_names_what_the_scheduler_cannot_follow_and_the_fix(source, note)
     assert notes and note in notes[0] and "help:" in notes[0]
 
 
+def test_defined_names_sees_names_bound_in_except_handlers_and_match_cases():
+    import ast
+
+    tree = ast.parse("try:\n    x = 1\nexcept Exception as err:\n    y = 2\nelse:\n    z = 3\nfinally:\n    w = 4\n"
+                     "match q:\n    case 1:\n        f = 1\n")
+    assert defined_names(tree) == {"x", "err", "y", "z", "w", "f"}
+
+
 def test_advice_can_be_switched_off():
     assert enabled({}) and enabled({"RUSTSYNC_GATE": "on"}) and not enabled({"RUSTSYNC_GATE": "off"})
 

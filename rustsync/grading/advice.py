@@ -79,12 +79,17 @@ def defined_names(tree):
             names.update(node.names)
         elif isinstance(node, ast.NamedExpr):
             targets(node.target)
-    # compound statements at the top level bind names in their bodies too
+    # compound statements at the top level bind names in their bodies too: an `except` handler's,
+    # a `match` case's, an `else` or `finally` block's
     for node in tree.body if isinstance(tree, ast.Module) else []:
-        if isinstance(node, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
-            inner = ast.Module(body=[n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)],
-                               type_ignores=[])
-            names |= defined_names(inner)
+        if isinstance(node, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try,
+                             ast.TryStar, ast.Match)):
+            inner = [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
+            for part in list(getattr(node, "handlers", [])) + list(getattr(node, "cases", [])):
+                inner += part.body
+                if isinstance(part, ast.ExceptHandler) and part.name:
+                    names.add(part.name)
+            names |= defined_names(ast.Module(body=inner, type_ignores=[]))
     return names
 
 
