@@ -464,15 +464,24 @@ class Student:
         finally:
             self._drops(message)
 
-    def names(self):
-        """{name: value} of what the student's namespace holds (plain copies, handles, references)."""
-        self.deadline = time.monotonic() + 30
+    def exchange(self, message, answer, seconds=30):
+        """Send `message` (or nothing, if None) and return the answer of kind `answer`, outside any lane."""
+        self.deadline = time.monotonic() + seconds
         try:
-            self._send({"t": "names"})
-            message = self._receive()
+            if message is not None:
+                self._send(message)
+            got = self._receive()
         finally:
             self.deadline = None
-        if message.get("t") != "names" or type(message.get("names")) is not dict:
+        if got.get("t") != answer:
+            self.kill(f"it broke the protocol (no {answer!r} message)")
+            raise self._gone()
+        return got
+
+    def names(self):
+        """{name: value} of what the student's namespace holds (plain copies, handles, references)."""
+        message = self.exchange({"t": "names"}, "names")
+        if type(message.get("names")) is not dict:
             self.kill("it broke the protocol (no names)")
             raise self._gone()
         out = {}
@@ -486,15 +495,7 @@ class Student:
 
     def bind(self, values):
         """Bind these names in the student's namespace (plain values copied, the rest as handles)."""
-        self.deadline = time.monotonic() + 30
-        try:
-            self._send({"t": "bind", "names": {name: self.copy(value) for name, value in values.items()}})
-            message = self._receive()
-        finally:
-            self.deadline = None
-        if message.get("t") != "bound":
-            self.kill("it broke the protocol (no bound)")
-            raise self._gone()
+        self.exchange({"t": "bind", "names": {name: self.copy(value) for name, value in values.items()}}, "bound")
 
     # -- what the student's side may ask -----------------------------------------------------------
 
@@ -694,14 +695,7 @@ def start_student(namespace, limits):
     endpoint = wire.Endpoint(ours)
     student = Student(endpoint, pid, namespace)
     student.middle = middle
-    student.deadline = time.monotonic() + 30
-    try:
-        hello = student._receive()
-    finally:
-        student.deadline = None
-    if hello.get("t") != "ready":
-        student.kill("it did not start")
-        raise student._gone()
+    student.exchange(None, "ready")
     return student
 
 

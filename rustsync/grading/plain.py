@@ -106,40 +106,24 @@ def describe(value):
 
 
 def encode(value):
-    """A JSON-able form of a plain value that keeps its exact types."""
-    kind = type(value)
-    if kind in (bool, int, str, type(None)):
-        return [_NAMES[kind], value]
-    if kind is float:
-        return ["float", repr(value)]
-    if kind in (tuple, list, set, frozenset):
-        items = [encode(v) for v in value]
-        if kind in (set, frozenset):
-            items.sort(key=repr)
-        return [_NAMES[kind], items]
-    if kind is dict:
-        return ["dict", [[encode(k), encode(v)] for k, v in value.items()]]
-    raise NotPlain(f"{_article(kind)} cannot be encoded")
+    """A JSON-able form of a plain value that keeps its exact types (the wire's form, `wire.py`)."""
+    from .wire import encode as wire_encode
+
+    def other(found):
+        raise NotPlain(f"{_article(type(found))} cannot be encoded")
+
+    return wire_encode(value, other)
 
 
 def decode(data):
     """The plain value `encode` made `data` from; raises NotPlain on anything else."""
-    if not isinstance(data, list) or len(data) != 2 or not isinstance(data[0], str):
+    from .wire import ProtocolError
+    from .wire import decode as wire_decode
+
+    def refuse(ident, info):
         raise NotPlain(f"not an encoded value: {data!r:.80}")
-    kind, body = data
-    if kind == "bool" and type(body) is bool:
-        return body
-    if kind == "int" and type(body) is int:
-        return body
-    if kind == "str" and type(body) is str:
-        return body
-    if kind == "None" and body is None:
-        return None
-    if kind == "float" and type(body) is str:
-        return float(body)
-    if kind in ("tuple", "list", "set", "frozenset") and type(body) is list:
-        items = [decode(v) for v in body]
-        return {"tuple": tuple, "list": list, "set": set, "frozenset": frozenset}[kind](items)
-    if kind == "dict" and type(body) is list:
-        return {decode(k): decode(v) for k, v in body}
-    raise NotPlain(f"not an encoded value: {data!r:.80}")
+
+    try:
+        return wire_decode(data, refuse, refuse)
+    except ProtocolError:
+        raise NotPlain(f"not an encoded value: {data!r:.80}") from None

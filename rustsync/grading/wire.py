@@ -132,7 +132,10 @@ def encode(value, other, depth=0):
     if depth < MAX_DEPTH and kind in CONTAINERS:
         if kind is dict:
             return ["dict", [[encode(k, other, depth + 1), encode(v, other, depth + 1)] for k, v in value.items()]]
-        return [CONTAINERS[kind], [encode(v, other, depth + 1) for v in value]]
+        items = [encode(v, other, depth + 1) for v in value]
+        if kind is set or kind is frozenset:
+            items.sort(key=repr)  # the same message for the same set, in every process
+        return [CONTAINERS[kind], items]
     return other(value)
 
 
