@@ -209,9 +209,10 @@ def _error_message(who, exc, output=""):
     if isinstance(exc, StuckThread):
         return _too_slow(who, _step_timeout(), output)
     if isinstance(exc, ScheduleError) and "steps" in str(exc):
+        said = re.search(r"more than ([\d,_]+) steps", str(exc))
         return (f"{who} did not finish: under the scheduler it took more than "
-                f"{_max_steps()} steps, so a thread probably loops forever (waiting in a loop "
-                "for something that never happens)")
+                f"{said.group(1) if said else _max_steps()} steps, so a thread probably loops forever (waiting in "
+                "a loop for something that never happens)")
     if isinstance(exc, ScheduleError):
         return f"{who} could not be run under the scheduler: {exc}"
     if isinstance(exc, NameError) and getattr(exc, "name", None) and f"`{exc.name}`" in who:
@@ -512,10 +513,15 @@ def _scheduled(work, who, timeout):
     return result.value
 
 
-def run_once(program, *, seed=0, who="your code", timeout=EXPLORE_TIMEOUT):
-    """`sched.run(program, seed=seed)` under a deadline: one schedule, always the same one."""
+def run_once(program, *, seed=0, who="your code", timeout=EXPLORE_TIMEOUT, max_steps=None):
+    """`sched.run(program, seed=seed)` under a deadline: one schedule, always the same one.
+
+    With `max_steps`, a run still going after that many steps fails as one that never ends.
+    """
     __tracebackhide__ = True
-    return _scheduled(lambda: sched.run(program, seed=seed), who, timeout)
+    if max_steps is None:
+        return _scheduled(lambda: sched.run(program, seed=seed), who, timeout)
+    return _scheduled(lambda: sched.run(program, seed=seed, max_steps=max_steps), who, timeout)
 
 
 def explore_program(program, *, preemption_bound=None, who="your code", timeout=EXPLORE_TIMEOUT, max_steps=None,
@@ -667,7 +673,7 @@ def check_always(program, expected, what, *, threads=None, uses=(), joins=False,
              "uses": [op if isinstance(op, str) else sorted(op) for op in uses], "joins": bool(joins),
              "first": None, "outcomes": [], "bad": None}
     if threads is not None or uses or joins:
-        run = run_once(program, who=who)
+        run = run_once(program, who=who, max_steps=max_steps)
         problem = _outcome_problem(run.outcome, who)
         if problem is not None and isinstance(run.outcome, Deadlock):
             problem = _stepwise(problem, run)
