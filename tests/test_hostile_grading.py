@@ -1,4 +1,6 @@
-"""Hostile and correct submissions of our own (tests/corpus/), graded end to end with nbgrader.
+"""Hostile, correct and subtly wrong submissions of our own (tests/corpus/), graded end to end with nbgrader.
+
+The run grades with `RUSTSYNC_GATE=off`: no advice, only the process boundary.
 
 Every submission goes through the exchange as a student's would (`fetch_assignment`,
 `submit`; the links it ships are then put straight into the exchange, where a student
