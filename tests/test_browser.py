@@ -186,10 +186,14 @@ def _broken_panels_notebook(root: Path) -> str:
             "from rustsync.widgets import OutcomePanel\n\n"
             "display(HTML('<style>.hidden-busy .rustsync-busy { display: none !important; }'\n"
             "             ' .hidden-busy.rustsync-stale img { opacity: 1 !important; }</style>'))\n\n"
+            "import time\n\n"
             "class HiddenBusyPanel(OutcomePanel):\n"
             "    def __init__(self):\n"
             "        super().__init__()\n"
             "        self.widget.add_class('hidden-busy')\n\n"
+            "    def draw(self, ax):  # slow on every machine: its computing line must show, and does not\n"
+            "        time.sleep(0.6)\n"
+            "        return super().draw(ax)\n\n"
             "HiddenBusyPanel()"),
         nbformat.v4.new_code_cell(
             "class StalePanel(OutcomePanel):\n"
