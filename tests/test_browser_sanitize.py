@@ -89,8 +89,15 @@ def browser(course):
     reason = missing_browser()
     if reason:
         pytest.fail(reason, pytrace=False)
+    import asyncio
+
     from playwright.sync_api import Error, sync_playwright
 
+    # An earlier test of this worker may leave an event loop marked running in this thread (nbclient and
+    # nest_asyncio, in-process nbgrader commands), although nothing runs in it here, in a fixture's setup:
+    # Playwright's sync API would then refuse to start.
+    if asyncio._get_running_loop() is not None:
+        asyncio._set_running_loop(None)
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
