@@ -71,6 +71,34 @@ def use_screenshots_dir(folder: Path) -> Path:
     return screenshots_dir()
 
 
+@contextlib.contextmanager
+def chromium_browser(home: Path):
+    """Debian's Chromium under Playwright's sync API, its HOME in `home`; closed at the end.
+
+    An earlier test of the same worker may leave an event loop marked running in this thread
+    (nbclient and nest_asyncio, in-process nbgrader commands), although nothing runs in it
+    at a fixture's setup; Playwright's sync API would then refuse to start, so the stale mark
+    is cleared first.
+    """
+    import asyncio
+
+    import pytest
+    from playwright.sync_api import Error, sync_playwright
+
+    if asyncio._get_running_loop() is not None:
+        asyncio._set_running_loop(None)
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                                                  env=isolated_env(home))
+        except Error as err:
+            pytest.fail(f"Chromium at {CHROMIUM} did not start: {err}\n{INSTALL_HINT}", pytrace=False)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def isolated_env(home: Path, **extra: str) -> dict:
     """This process's environment with `home` as HOME and nothing that points at the caller's Jupyter,
     IPython, XDG or nbgrader folders, plus `extra`: what the server, nbgrader and Chromium get."""

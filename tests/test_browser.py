@@ -23,13 +23,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from browser_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    INSTALL_HINT,
     ROOT,
     JupyterLabServer,
     check_lesson,
     check_nbgrader,
+    chromium_browser,
     copy_course,
     isolated_env,
     lessons_with_widgets,
@@ -86,19 +84,9 @@ def lab(browser_ready, course):
 
 @pytest.fixture(scope="session")
 def browser(browser_ready, tmp_path_factory):
-    from playwright.sync_api import Error, sync_playwright
-
     home = tmp_path_factory.mktemp("chromium-home")  # Chromium's crash reports, dconf and caches go there
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                                  env=isolated_env(home))
-        except Error as err:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {err}\n{INSTALL_HINT}", pytrace=False)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser(home) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, ROOT, JupyterLabServer, isolated_env, missing_browser
+from browser_helpers import ROOT, JupyterLabServer, chromium_browser, isolated_env, missing_browser
 from test_sanitize import ANSWER_ID, CODE_ID, MARK, TEST_ID, hostile_notebook, png
 
 ASSIGNMENT, STUDENT = "hostile", "eve"
@@ -89,25 +89,8 @@ def browser(course):
     reason = missing_browser()
     if reason:
         pytest.fail(reason, pytrace=False)
-    import asyncio
-
-    from playwright.sync_api import Error, sync_playwright
-
-    # An earlier test of this worker may leave an event loop marked running in this thread (nbclient and
-    # nest_asyncio, in-process nbgrader commands), although nothing runs in it here, in a fixture's setup:
-    # Playwright's sync API would then refuse to start.
-    if asyncio._get_running_loop() is not None:
-        asyncio._set_running_loop(None)
-    with sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                                  env=isolated_env(course["base"] / "chromium-home"))
-        except Error as err:
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {err}\n{INSTALL_HINT}", pytrace=False)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser(course["base"] / "chromium-home") as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import threading
 import weakref
 
 from .. import sched
-from ..sched import Deadlock, Panic, ScheduleError, StepLimit, StuckThread
+from ..sched import Deadlock, Panic, ScheduleError, StepLimit, StuckThread, Violation
 from .plain import NotPlain, decode, describe, encode, plain, same, tagged
 
 DEFAULT_TIMEOUT = 5.0  # seconds for one call of student code
@@ -221,13 +221,17 @@ def _error_message(who, exc, output=""):
     return f"{who} raised {text}{_where(exc)}" + _printed(output)
 
 
+def _unreached(name, where):
+    """`name` is not defined although the cell `where` ([cell, how it ended]) assigns it."""
+    cell, error = where
+    why = f" (it stopped with {error})" if error else ""
+    return (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran it"
+            f"{why}. Fix that cell, then run it again")
+
+
 def _undefined(name):
-    where = ASSIGNED.get(name)
-    if where:
-        cell, error = where
-        why = f" (it stopped with {error})" if error else ""
-        return (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran it"
-                f"{why}. Fix that cell, then run it again")
+    if ASSIGNED.get(name):
+        return _unreached(name, ASSIGNED[name])
     return f"`{name}` is not defined: run the cell that defines it, and fix the error that cell shows, if any"
 
 
@@ -321,7 +325,7 @@ def _key(value):
         return ["Panic", [value.thread, value.error]]
     if isinstance(value, StepLimit):
         return ["StepLimit", [value.steps, list(value.running)]]
-    if type(value).__name__ == "Violation":
+    if isinstance(value, Violation):
         return ["Violation", str(value.message)]
     try:
         return encode(plain(value, "the result"))
@@ -442,10 +446,7 @@ def answer(name, *types):
 def _decide_answer(facts):
     name = facts["name"]
     if not facts["defined"] and facts.get("assigned_in"):
-        cell, error = facts["assigned_in"]
-        why = f" (it stopped with {error})" if error else ""
-        return False, (f"`{name}` is not defined: {cell} assigns it, but did not get that far when the grader ran "
-                       f"it{why}. Fix that cell, then run it again")
+        return False, _unreached(name, facts["assigned_in"])
     if not facts["defined"]:
         return False, f"`{name}` is not defined: write `{name} = ...` in the cell above ({NOT_WRITTEN})"
     if facts["problem"]:
@@ -519,9 +520,8 @@ def run_once(program, *, seed=0, who="your code", timeout=EXPLORE_TIMEOUT, max_s
     With `max_steps`, a run still going after that many steps fails as one that never ends.
     """
     __tracebackhide__ = True
-    if max_steps is None:
-        return _scheduled(lambda: sched.run(program, seed=seed), who, timeout)
-    return _scheduled(lambda: sched.run(program, seed=seed, max_steps=max_steps), who, timeout)
+    limit = {} if max_steps is None else {"max_steps": max_steps}
+    return _scheduled(lambda: sched.run(program, seed=seed, **limit), who, timeout)
 
 
 def explore_program(program, *, preemption_bound=None, who="your code", timeout=EXPLORE_TIMEOUT, max_steps=None,
@@ -531,12 +531,9 @@ def explore_program(program, *, preemption_bound=None, who="your code", timeout=
     With `max_steps`, every schedule is cut there and counted (`stop_at_step_limit=False`).
     """
     __tracebackhide__ = True
-    if max_steps is None:
-        return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound,
-                                                max_schedules=MAX_SCHEDULES, invariant=invariant), who, timeout)
+    limit = {} if max_steps is None else {"max_steps": max_steps, "stop_at_step_limit": False}
     return _scheduled(lambda: sched.explore(program, preemption_bound=preemption_bound, max_schedules=MAX_SCHEDULES,
-                                            max_steps=max_steps, stop_at_step_limit=False, invariant=invariant),
-                      who, timeout)
+                                            invariant=invariant, **limit), who, timeout)
 
 
 def _outcome_problem(outcome, who):
@@ -554,7 +551,7 @@ def _outcome_problem(outcome, who):
             return _undefined(missing.group(1))
         where = "" if outcome.thread == 0 else f" in thread {outcome.thread}"
         return f"{who} raised{where} {_headline(outcome.error)}"
-    if type(outcome).__name__ == "Violation":
+    if isinstance(outcome, Violation):
         return f"under {who}, {outcome.message}"
     if isinstance(outcome, StepLimit):
         who_runs = ", ".join(str(t) for t in outcome.running)
@@ -701,7 +698,7 @@ def check_always(program, expected, what, *, threads=None, uses=(), joins=False,
         if problem is None:
             want = " or ".join(_shown(c) for c in choices)
             problem = _stepwise(f"{what} can be {_shown(key)} instead of {want}", bad, needs)
-        elif isinstance(outcome, (Deadlock, StepLimit)) or type(outcome).__name__ == "Violation":
+        elif isinstance(outcome, (Deadlock, StepLimit, Violation)):
             problem = _stepwise(problem, bad, needs)
         facts["bad"] = {"key": key, "problem": problem}
         break

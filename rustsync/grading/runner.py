@@ -53,17 +53,15 @@ def seed_of(student):
 class Cell:
     """One cell of a part's program."""
 
-    kind: str  # "locked", "student", "test" or "refused"
+    kind: str  # "locked", "student" or "test"
     code: str
     name: str  # `Cell In[7]`: the execution count the kernel gives it
     grade_id: str | None = None
     defines: list = field(default_factory=list)
-    reason: str = ""
     index: int | None = None  # its index in the graded notebook
 
     def job(self):
-        return {"kind": self.kind, "code": self.code, "name": self.name, "defines": self.defines,
-                "reason": self.reason}
+        return {"kind": self.kind, "code": self.code, "name": self.name, "defines": self.defines}
 
 
 @dataclass
@@ -294,10 +292,6 @@ class Runner:
                     continue
                 if message["event"] == "result":
                     del running[grade_id]
-                    for key, error in (message.get("errors") or {}).items():  # later parts skip a cell that hung
-                        if "ran for more than" in str(error) and cells[int(key)].kind == "student":
-                            skip.add(int(key))
-                            cells[int(key)].reason = "it ran past its time when the grader ran it"
                     parts[grade_id] = self._decide(grade_id, message, tries[grade_id], skip, cells)
                 elif message["event"] == "died":
                     del running[grade_id]
@@ -308,7 +302,6 @@ class Runner:
                     if last is not None and last != tests[grade_id] and cells[last].kind == "student" \
                             and tries[grade_id] < RETRIES:
                         skip.add(last)
-                        cells[last].reason = f"it {what} when the grader ran it"
                         pending.insert(0, (grade_id, tests[grade_id]))
                         if self.log:
                             self.log.warning("%s %s; grading %s again without it", cells[last].name, what, grade_id)

@@ -577,9 +577,10 @@ class _CourseLoader:
             raise ImportError(f"`{name}` is not part of what the course's code may import while it is graded; "
                               f"use {', '.join(_PUBLIC_MODULES)}")
         remote = request("module", name=name)
-        for attr in request("getattr", h=object.__getattribute__(remote, "_id"), name="__all__"):
+        public = list(request("getattr", h=object.__getattribute__(remote, "_id"), name="__all__"))
+        for attr in public:
             setattr(module, attr, getattr(remote, attr))
-        module.__all__ = list(module.__all__) if hasattr(module, "__all__") else []
+        module.__all__ = public  # what `from rustsync import *` binds
 
 
 def _forget_course_package():
@@ -644,5 +645,3 @@ def child_main(sock_fd):
         pass
     os._exit(0)
 
-
-_ = types  # the module is imported by the worker before any student code runs

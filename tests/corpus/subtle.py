@@ -26,6 +26,13 @@ def _answers(assignment, **own):
     return out
 
 
+def _changed(assignment, cell, old, new):
+    """The honest answer of `cell` with `old` replaced by `new` (once, and it must be there)."""
+    honest = HONEST[assignment][cell]
+    assert honest.count(old) == 1, (cell, old)
+    return honest.replace(old, new)
+
+
 def _all_but(assignment, *wrong):
     return {test: (0 if test in wrong else FULL) for test in PARTS[assignment]}
 
@@ -70,23 +77,8 @@ SUBTLY_WRONG = [
     Submission(
         assignment=A04, name="a04-set-of-words", expect=_all_but(A04, "test_total_length"),
         notes="one thread per distinct word: a word given twice is counted once",
-        answers=_answers(A04, total_length=_c("""
-            def total_length(words):
-                total = Arc(Mutex(0))
-                handles = []
-                for word in set(words):
-                    mine = Arc.clone(total)
-
-                    def work():
-                        with mine.lock() as so_far:
-                            so_far.value += len(word)
-
-                    handles.append(spawn(work))
-                for handle in handles:
-                    handle.join()
-                with total.lock() as so_far:
-                    return so_far.value
-        """)),
+        answers=_answers(A04, total_length=_changed(A04, "total_length", "for word in words:",
+                                                    "for word in set(words):")),
     ),
     Submission(
         assignment=A05, name="a05-fetch-add-in-main", expect=_all_but(A05, "test_atomic_sum"),
@@ -103,24 +95,8 @@ SUBTLY_WRONG = [
     Submission(
         assignment=A05, name="a05-sum-of-set", expect=_all_but(A05, "test_parallel_sum"),
         notes="each thread adds the distinct values of its chunk only",
-        answers=_answers(A05, parallel_sum=_c("""
-            def parallel_sum(chunks):
-                total = Arc(Mutex(0))
-                handles = []
-                for chunk in chunks:
-                    mine = Arc.clone(total)
-
-                    def work():
-                        part = sum(set(chunk))
-                        with mine.lock() as so_far:
-                            so_far.value += part
-
-                    handles.append(spawn(work))
-                for handle in handles:
-                    handle.join()
-                with total.lock() as so_far:
-                    return so_far.value
-        """)),
+        answers=_answers(A05, parallel_sum=_changed(A05, "parallel_sum", "part = sum(chunk)",
+                                                    "part = sum(set(chunk))")),
     ),
     Submission(
         assignment=A02, name="a02-guard-kept-in-a-list", expect=_all_but(A02, "test_add_item"),
