@@ -69,6 +69,8 @@ def install():
     # only a shell that already runs: importing IPython costs 0.4 s, too much for a script or a worker
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None and hasattr(shell, "register_magic_function"):
+        register_magics(shell)
     if shell is None or not hasattr(shell, "set_custom_exc"):
         if not getattr(sys.excepthook, "rustsync", False):
             sys.excepthook = _excepthook(sys.excepthook)
@@ -77,3 +79,16 @@ def install():
         return False  # someone else's handler: leave it alone
     shell.set_custom_exc(SHOWN_CLEAN, _handler)
     return True
+
+
+def register_magics(shell):
+    """The course's cell magics (`%%rust`), available once `rustsync` is imported in a notebook."""
+    from . import rust_cell
+
+    rust_cell.register(shell)
+
+
+def load_ipython_extension(shell):
+    """`%load_ext rustsync`: the magics and the clean tracebacks, in a shell that has not imported rustsync."""
+    register_magics(shell)
+    install()

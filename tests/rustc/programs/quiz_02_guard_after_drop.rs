@@ -1,0 +1,9 @@
+use std::sync::Mutex;
+
+fn main() {
+    let m = Mutex::new(5);
+    let mut num = m.lock().unwrap();
+    drop(num);
+    *num = 6;
+    println!("{m:?}");
+}
