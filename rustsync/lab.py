@@ -5,11 +5,14 @@ differ, and nothing graded relies on them. The programs for the scheduler
 (`racy_counter`, `mutex_counter`, `atomic_counter`) give the same result for the same
 seed or schedule, on every run and machine.
 
-Why a switch point inside the read-modify-write? On CPython with the GIL, threads
-switch only between bytecodes, at calls and backward jumps, so `x[0] += 1` in two
-threads almost never loses an update. `time.sleep(0)` between the read and the write
-lets another thread run exactly there, which is what a free-threaded Python or a
-multi-core machine does to unprotected memory all the time.
+Why a call inside the read-modify-write? On CPython with the GIL, threads switch only
+between bytecodes, at calls and backward jumps, so `x[0] += 1` in two threads almost
+never loses an update. A call between the read and the write (`race`'s default) is a
+point where the interpreter may switch: how many updates are lost then depends on when
+the switch interval runs out, a different number in every run, and a short run may lose
+none. `alternate=True` sleeps instead (`time.sleep(0)` releases the GIL): two threads
+then take turns at every sleep and lose exactly half, run after run. That is a strict
+alternation, not a race; it is kept, and labelled, to show the difference.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .atomic import AtomicUsize
+from .atomic import AtomicUsize, Ordering
 from .mutex import Mutex
 from .rc import Arc
 from .sched import RacyCell, run
@@ -55,17 +58,19 @@ def _check(threads, increments):
         raise ValueError(f"increments must be a non-negative int, got {increments!r}")
 
 
-def race(threads=2, increments=1_000, *, mutex=False, switch=True):
+def race(threads=2, increments=1_000, *, mutex=False, alternate=False):
     """Real threads each add 1 to a shared counter `increments` times. NONDETERMINISTIC.
 
-    Without `mutex`, each increment reads the counter, lets other threads run
-    (`time.sleep(0)`, if `switch`), then writes back what it read plus one: updates get
-    lost, a different number in every run. With `mutex`, the same steps happen inside
-    `with counter.lock()`, and none is lost.
+    Without `mutex`, each increment reads the counter, calls a function that does
+    nothing (a point where CPython may switch threads), then writes back what it read
+    plus one: updates get lost, a different number in every run, often none in a short
+    run. With `mutex`, the same steps happen inside `with counter.lock()`, and none is
+    lost. `alternate=True` calls `time.sleep(0)` instead, which hands the GIL over at
+    once: two threads then alternate strictly and lose exactly half (not a race).
     """
     _check(threads, increments)
     start = threading.Barrier(threads)
-    pause = time.sleep if switch else (lambda _s: None)
+    pause = time.sleep if alternate else (lambda _s: None)
     if mutex:
         counter = Arc(Mutex(0, name="counter"))
 
@@ -171,7 +176,7 @@ def mutex_counter(threads=2, increments=2):
 
 
 def atomic_counter(threads=2, increments=2):
-    """The same count with `AtomicUsize.fetch_add`: one indivisible step per increment."""
+    """The same count with `AtomicUsize.fetch_add(1, Ordering.SeqCst)`: one indivisible step per increment."""
     _check(threads, increments)
 
     def program():
@@ -180,13 +185,13 @@ def atomic_counter(threads=2, increments=2):
         def worker_for(handle):
             def work():
                 for _ in range(increments):
-                    handle.fetch_add(1)
+                    handle.fetch_add(1, Ordering.SeqCst)
             return work
 
         handles = [spawn(worker_for(Arc.clone(counter))) for _ in range(threads)]
         for h in handles:
             h.join()
-        return counter.load()
+        return counter.load(Ordering.SeqCst)
 
     program.__name__ = f"atomic_counter_{threads}x{increments}"
     return program

@@ -30,18 +30,26 @@ def _axes(ax, size=(7, 4)):
     return ax
 
 
-def lost_update_data(max_threads=8, increments=100, seed=0, real=True, real_mutex=True):
+REAL_INCREMENTS = 100_000  # per real thread: a shorter run usually ends before CPython switches threads
+
+
+def lost_update_data(max_threads=8, increments=100, seed=0, real=True, real_mutex=True,
+                     real_increments=REAL_INCREMENTS):
     """Lost updates for 1..max_threads threads: scheduler and (optionally) real threads.
 
-    The scheduler figures are the same for the same seed; the real-thread figures
-    change from run to run.
+    The scheduler runs `increments` per thread and its figures are the same for the
+    same seed. Real threads run `real_increments` each without the lock (on CPython
+    with the GIL a short run rarely reaches a thread switch, so it would lose nothing)
+    and `increments` each with the `Mutex`; their figures change from run to run.
+    Values are updates lost; `plot_lost_updates` draws them as a share of the total.
     """
     counts = list(range(1, max_threads + 1))
     data = {"threads": counts, "increments": increments, "seed": seed}
     data["scheduler, no lock"] = [scheduled_race(n, increments, seed=seed + n).lost for n in counts]
     data["scheduler, Mutex"] = [scheduled_race(n, increments, mutex=True, seed=seed + n).lost for n in counts]
     if real:
-        data["real threads, no lock"] = [race(n, increments).lost for n in counts]
+        data["real increments"] = real_increments
+        data["real threads, no lock"] = [race(n, real_increments).lost for n in counts]
     if real and real_mutex:
         data["real threads, Mutex"] = [race(n, increments, mutex=True).lost for n in counts]
     return data
@@ -55,19 +63,31 @@ _STYLE = {
 }
 
 
+def _per_thread(data, key):
+    """How many increments each thread of line `key` made."""
+    return data.get("real increments", data["increments"]) if key == "real threads, no lock" else data["increments"]
+
+
 def plot_lost_updates(data=None, ax=None, **kwargs):
-    """Lost updates against thread count, with and without the mutex, on one figure."""
+    """The share of updates lost against thread count, with and without the mutex, on one figure.
+
+    A share, not a count, so that lines whose threads made different numbers of
+    increments (the real threads without a lock need many more) compare on one scale;
+    each line's label says how many increments its threads made.
+    """
     data = data if data is not None else lost_update_data(**kwargs)
     ax = _axes(ax)
     counts = data["threads"]
     for key, style in _STYLE.items():
         if key in data:
-            ax.plot(counts, data[key], label=key, **style)
+            each = _per_thread(data, key)
+            shares = [100 * lost / (n * each) if n * each else 0.0 for n, lost in zip(counts, data[key], strict=True)]
+            ax.plot(counts, shares, label=f"{key} ({each:,} each)", **style)
     ax.set_xlabel("threads")
-    ax.set_ylabel(f"updates lost (of threads × {data['increments']})")
-    ax.set_title(f"Lost updates: {data['increments']} increments per thread, seed {data['seed']}")
+    ax.set_ylabel("updates lost (% of all increments)")
+    ax.set_title(f"Lost updates: scheduler with {data['increments']} increments per thread, seed {data['seed']}")
     ax.set_xticks(counts)
-    ax.set_ylim(bottom=-0.02 * max(1, max(max(v) for k, v in data.items() if k in _STYLE)))
+    ax.set_ylim(-2, 100)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=TEXT)
     return data
@@ -122,11 +142,12 @@ def lost_writes(trace):
 # One shape per kind of step; the legend draws each in grey once. Two kinds never share a shape,
 # and kinds that mean the same share a label: `strong_count` reads a count, so it is drawn as a read.
 _MARKERS = {"read": ("o", "read"), "write": ("s", "write"), "lock": ("v", "lock"),
-            "try_lock": ("^", "try_lock"), "fetch_add": ("D", "fetch_add"), "fetch_sub": ("d", "fetch_sub"),
+            "try_lock": ("^", "try_lock"), "unlock": ("|", "unlock"),
+            "fetch_add": ("D", "fetch_add"), "fetch_sub": ("d", "fetch_sub"),
             "load": ("p", "load"), "store": ("P", "store"), "swap": ("<", "swap"),
             "compare_exchange": (">", "compare_exchange"), "count": ("o", "read"),
             "clone": ("*", "clone"), "drop": ("X", "drop"), "sleep": ("8", "sleep"), "join": ("H", "join")}
-_SPARE = ["1", "2", "3", "4", "+", "x", "|", "_"]
+_SPARE = ["1", "2", "3", "4", "+", "x", "_"]
 
 
 
@@ -211,8 +232,29 @@ def _lanes(run):
     return sorted({ev.thread for ev in run.trace if ev.step is not None} | {t for t, _, _ in waiting}) or [0]
 
 
+def _unlocks(trace, upto=None):
+    """(x, thread) of every release of a lock: at its step, or half a column after the step it followed.
+
+    Most releases are not steps (no other thread can observe when they happen), but a
+    release between two locks of the same thread is what lets another thread in: drawn
+    between the columns, it shows where the lock was free.
+    """
+    out = []
+    last_step = -1
+    for ev in trace:
+        if ev.step is not None:
+            last_step = ev.step
+        if upto is not None and last_step > upto:
+            break
+        if ev.op == "unlock":
+            out.append((ev.step if ev.step is not None else last_step + 0.5, ev.thread))
+    return out
+
+
 def _legend_labels(run):
     labels = list(dict.fromkeys(_marker(ev.op)[1] for ev in run.trace if ev.step is not None))
+    if "unlock" not in labels and _unlocks(run.trace):
+        labels.append("unlock")
     if lost_writes(run.trace):
         labels.append("lost write")
     if run.deadlock is not None:
@@ -228,7 +270,7 @@ def _default_title(run):
 
 
 def plot_timeline(run, ax=None, upto=None, title=None, waits=None, subtitle=None):
-    """One lane per thread, one column per step: reads, writes and locks, lost writes crossed out.
+    """One lane per thread, one column per step: reads, writes, locks and unlocks, lost writes crossed out.
 
     For a run that ended in a deadlock, `waits` (the default when the whole run is shown)
     adds a last column: each waiting thread, what it waits for and who holds it.
@@ -262,7 +304,8 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None, subtitle=None
     crossed = []
     for ev in steps:
         marker, _label = _marker(ev.op)
-        groups.setdefault((marker, ev.thread), []).append(ev.step)
+        if ev.op != "unlock":  # every release, a step or not, is drawn below
+            groups.setdefault((marker, ev.thread), []).append(ev.step)
         text = _step_text(ev)
         if text:
             ax.annotate(text, (ev.step, ev.thread), textcoords="offset points", xytext=(0, 9),
@@ -272,6 +315,12 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None, subtitle=None
     for (marker, thread), where in groups.items():
         ax.scatter(where, [thread] * len(where), marker=marker, s=90, color=LANE_COLORS[thread % len(LANE_COLORS)],
                    zorder=3)
+    released = {}
+    for x, thread in _unlocks(run.trace, upto):
+        released.setdefault(thread, []).append(x)
+    for thread, where in released.items():
+        ax.scatter(where, [thread] * len(where), marker=_MARKERS["unlock"][0], s=160, linewidths=2.2,
+                   color=LANE_COLORS[thread % len(LANE_COLORS)], zorder=3)
     if crossed:
         ax.scatter([x for x, _ in crossed], [y for _, y in crossed], marker="x", s=260, color=COLORS["racy"],
                    zorder=4)
@@ -293,7 +342,7 @@ def plot_timeline(run, ax=None, upto=None, title=None, waits=None, subtitle=None
     # The whole schedule's width even when only part is shown, so a step slider does not rescale.
     ax.set_xlim(*layout["xlim"])
     if run.deadlock is not None and last < 40:  # the column after the last step is where threads wait
-        ax.set_xticks(list(range(last + 1)) + [last + 1], [str(i) for i in range(last + 1)] + ["waits"])
+        ax.set_xticks(list(range(last + 1)) + [last + 1], [str(i) for i in range(last + 1)] + [f"{last + 1}: waits"])
     elif last < 20:
         ax.set_xticks(range(last + 1))
     else:
@@ -321,8 +370,9 @@ def _held_intervals(trace, upto=None):
             break
         if ev.op == "lock" and ev.step is not None:
             start[(ev.thread, ev.obj)] = ev.step
-        elif ev.op == "unlock" and (ev.thread, ev.obj) in start:
-            out.append((ev.thread, start.pop((ev.thread, ev.obj)), last_step))
+        elif ev.op == "unlock" and (ev.thread, ev.obj) in start:  # held up to the release
+            end = ev.step if ev.step is not None else last_step + 0.5
+            out.append((ev.thread, start.pop((ev.thread, ev.obj)), end))
     if upto is not None:  # still held at the last step shown
         last_step = min(last_step, upto)
     for (thread, _obj), s in start.items():

@@ -11,7 +11,9 @@ old figure fades and a "computing…" line names the new setting, so the old fig
 never taken for the new one; both marks stay invisible for the first 80 ms, so quick
 updates do not flicker. A panel displays with its first figure as a plain PNG beside
 the widget, which is what a notebook shows before its kernel runs (GitHub, nbviewer,
-a lesson just opened).
+a lesson just opened). Under the figure, a line says to run the cell to move the
+sliders: a notebook reopened without running shows the saved widgets, which do not
+move, and the line keeps them from looking broken.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
 
 from .lab import race, racy_counter, scheduled_race
-from .plots import plot_lost_updates, plot_outcome_histogram, plot_timeline, timeline_layout
+from .plots import REAL_INCREMENTS, plot_lost_updates, plot_outcome_histogram, plot_timeline, timeline_layout
 from .sched import explore, minimal_schedule, needs, replay, run
 
 # Panels drawing ahead, and the flag that stops them: at exit each is stopped and waited for, so
@@ -51,7 +53,11 @@ _STYLE = """<style>
 @keyframes rustsync-show { to { visibility: visible; } }
 .rustsync-stale img { opacity: 0.3; transition: opacity 0s linear 80ms; }
 .rustsync-stale .rustsync-caption { opacity: 0.4; transition: opacity 0s linear 80ms; }
+.rustsync-hint { color: #666666; font-size: 0.9em; }
 </style>"""
+
+# Under every panel, also in a notebook reopened without running: its saved picture is not a broken widget.
+HINT = "Run this cell to move the sliders: a notebook opened without running it shows the saved picture only."
 
 
 class _Panel:
@@ -73,7 +79,9 @@ class _Panel:
         self.out = w.Output(layout=w.Layout(height=self.height, overflow="hidden"))
         self.status = w.HTML()
         self.busy = w.HTML()
-        self.widget = w.VBox([w.HBox(controls), w.HBox([self.status, self.busy]), self.out, w.HTML(_STYLE)])
+        self.hint = w.HTML(f"<span class='rustsync-hint'>{HINT}</span>")
+        self.widget = w.VBox([w.HBox(controls), w.HBox([self.status, self.busy]), self.out, self.hint,
+                              w.HTML(_STYLE)])
         self.widget.add_class("rustsync-panel")
         self.data = None
         self.draws = 0
@@ -177,13 +185,16 @@ class LostUpdatePanel(_Panel):
     """Threads and increments per thread: lost updates with and without a Mutex.
 
     The scheduler lines are reproducible (they follow the seed). The real-thread line is
-    not: real races differ from run to run. Each point of each line is computed once for
+    not: real races differ from run to run. Its threads make `real_increments` each (a
+    short run on CPython rarely reaches a thread switch), so the figure shows shares of
+    the increments lost. Each point of each line is computed once for
     its setting and kept, so a slider move computes only the new points; a new seed
     measures the real threads again, as another run.
     """
 
-    def __init__(self, threads=4, increments=50, seed=0, real=True):
+    def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS):
         self.real = real
+        self.real_increments = real_increments
         self._runs = {}  # (threads, increments, seed, kind) -> updates lost
         self.threads = w.IntSlider(value=threads, min=1, max=12, description="threads",
                                    continuous_update=False)
@@ -200,11 +211,11 @@ class LostUpdatePanel(_Panel):
             lost = self._runs[key] = scheduled_race(n, increments, mutex=mutex, seed=seed + n).lost
         return lost
 
-    def _real(self, n, increments, seed):
-        key = (n, increments, seed, "real")
+    def _real(self, n, seed):
+        key = (n, self.real_increments, seed, "real")
         lost = self._runs.get(key)
         if lost is None:
-            lost = self._runs[key] = race(n, increments).lost
+            lost = self._runs[key] = race(n, self.real_increments).lost
         return lost
 
     def draw(self, ax):
@@ -214,7 +225,8 @@ class LostUpdatePanel(_Panel):
                 "scheduler, no lock": [self._lost(n, increments, seed, False) for n in counts],
                 "scheduler, Mutex": [self._lost(n, increments, seed, True) for n in counts]}
         if self.real:
-            data["real threads, no lock"] = [self._real(n, increments, seed) for n in counts]
+            data["real increments"] = self.real_increments
+            data["real threads, no lock"] = [self._real(n, seed) for n in counts]
         plot_lost_updates(data, ax=ax)
         return data
 
@@ -298,8 +310,8 @@ class SchedulePanel(_Panel):
     def position(self, upto=None):
         """What the slider's position (or `upto`) shows, in words: one step, or every thread waiting."""
         upto = self.step.value if upto is None else upto
-        if self.run.deadlock is not None and upto >= self.steps:
-            return f"after step {self.steps - 1}: every thread waits, none can go on"
+        if self.run.deadlock is not None and upto >= self.steps:  # the column the axis calls "waits"
+            return f"step {upto}, waits: after step {self.steps - 1} every thread waits, none can go on"
         for ev in self.run.trace:
             if ev.step == upto:  # on the figure, names need no code quotes
                 return f"step {upto} of {self.steps - 1}: {_in_words(ev).replace('`', '')}"

@@ -32,6 +32,9 @@ from browser_helpers import (
     isolated_env,
     lessons_with_widgets,
     missing_browser,
+    open_notebook,
+    run_all_cells,
+    screenshot,
     screenshots_dir,
     use_screenshots_dir,
 )
@@ -115,6 +118,28 @@ def test_lesson_runs_in_jupyterlab_and_its_sliders_redraw_in_place(lab, page, le
         assert timing.timed, f"no arrow press was timed on {timing.panel}:\n{timing.report()}"
     if lesson == REQUIRED[0]:
         assert check.plot_panels >= 1, f"{lesson} shows no slider panel with a plot"
+
+
+def test_a_prediction_reveals_only_after_an_answer_is_chosen(lab, page):
+    """Lesson 01's prediction in JupyterLab: Reveal is disabled, a choice enables it, Reveal shows the finding."""
+    lesson = "notebooks/01-controlling-access-with-mutexes.ipynb"
+    open_notebook(page, lab, lesson, workspace="predict-01")
+    run_all_cells(page, lesson, timeout=240)
+    box = page.locator(".rustsync-prediction").first
+    box.scroll_into_view_if_needed()
+    reveal = box.get_by_role("button", name="Reveal")
+    assert reveal.is_disabled(), "Reveal can be pressed before an answer is chosen"
+    assert "deadlock:" not in box.text_content()
+    box.get_by_role("button", name="always").click()
+    page.wait_for_function("b => !b.disabled", arg=reveal.element_handle(), timeout=10_000)
+    reveal.click()
+    box.locator("text=The schedule that shows it").wait_for(timeout=10_000)
+    shown = box.text_content()
+    screenshot(page, "prediction-01-revealed")
+    assert "the scheduler found 'sometimes'" in shown, shown
+    assert "1 of 2 schedules deadlock" in shown and "The schedule that shows it" in shown, shown
+    assert box.locator("img").count() == 1, "the proving schedule's timeline is not drawn"
+    assert reveal.is_disabled() and box.get_by_role("button", name="sometimes").is_disabled()
 
 
 def _broken_copy_of_lesson_00(root: Path) -> str:

@@ -20,6 +20,32 @@ def test_real_race_with_mutex_loses_nothing():
         assert result.final == 800 and result.lost == 0
 
 
+def test_real_race_is_a_race_by_default_and_alternates_only_when_asked(monkeypatch):
+    import rustsync.lab as lab
+
+    sleeps = []
+    real_sleep = lab.time.sleep
+    monkeypatch.setattr(lab.time, "sleep", lambda s: (sleeps.append(s), real_sleep(s)))
+    race(2, 50)
+    assert sleeps == []  # the default: a call that does nothing between the read and the write
+    race(2, 50, alternate=True)
+    assert sleeps == [0] * 100  # the labelled variant: sleep(0) at every increment
+
+
+def test_the_lost_update_figure_draws_shares_and_says_each_line_s_increments():
+    import matplotlib.pyplot as plt
+
+    data = {"threads": [1, 2], "increments": 10, "seed": 0, "scheduler, no lock": [0, 5],
+            "scheduler, Mutex": [0, 0], "real increments": 1_000, "real threads, no lock": [0, 500]}
+    fig, ax = plt.subplots()
+    plot_lost_updates(data, ax=ax)
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    assert lines["scheduler, no lock (10 each)"] == [0.0, 25.0]
+    assert lines["real threads, no lock (1,000 each)"] == [0.0, 25.0]
+    assert "%" in ax.get_ylabel()
+    plt.close(fig)
+
+
 def test_real_race_result_is_consistent():
     # Nondeterministic by nature: only the bookkeeping is checked, never the count.
     result = race(3, 100)
@@ -156,12 +182,14 @@ def test_a_panel_displays_with_its_first_figure_as_a_png():
 
 
 def test_lost_update_panel_computes_each_point_once():
-    panel = LostUpdatePanel(threads=3, increments=10)
+    panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
     runs = dict(panel._runs)
     panel.threads.value = 4
-    assert set(panel._runs) - set(runs) == {(4, 10, 0, False), (4, 10, 0, True), (4, 10, 0, "real")}
+    real = panel.real_increments  # the real threads make their own number of increments
+    assert set(panel._runs) - set(runs) == {(4, 10, 0, False), (4, 10, 0, True), (4, real, 0, "real")}
+    assert panel.data["real increments"] == real
     panel.seed.value = 1  # another run: the real threads are measured again
-    assert (1, 10, 1, "real") in panel._runs
+    assert (1, real, 1, "real") in panel._runs
     assert panel.increments.max == 100
 
 
@@ -180,9 +208,11 @@ def test_schedule_panel_ends_a_deadlock_with_the_waiting_threads():
     assert panel.run.schedule == [1, 2]
     assert panel.step.max == 2  # both steps, then every thread waiting
     assert ("1", "knife") in {(str(t), what) for t, what in panel.data["waits"]}
-    assert panel.position() == "after step 1: every thread waits, none can go on"
+    # the slider says "show step 2": the subtitle and the axis name that position the same way
+    assert panel.step.value == 2 and panel.step.description == "show step"
+    assert panel.position() == "step 2, waits: after step 1 every thread waits, none can go on"
     assert "thread 1 waits for `knife` held by thread 2" in panel.status.value
-    assert [t.get_text() for t in panel.ax.get_xticklabels()][-1] == "waits"  # the column of that position
+    assert [t.get_text() for t in panel.ax.get_xticklabels()][-1] == "2: waits"  # the column of that position
     panel.step.value = 1
     assert panel.data["waits"] == [] and panel.position() == "step 1 of 1: thread 2 locks knife"
     assert "waits for" not in panel.status.value
@@ -249,6 +279,36 @@ def test_timeline_never_repeats_a_shape_for_two_kinds_of_step():
         marker, label = _marker(op)
         shapes.setdefault(marker, set()).add(label)
     assert all(len(labels) == 1 for labels in shapes.values()), shapes
+
+
+def test_a_timeline_draws_each_release_so_a_lock_taken_twice_shows_the_gap():
+    import matplotlib.pyplot as plt
+
+    from rustsync.lab import mutex_counter
+    from rustsync.plots import _held_intervals, _unlocks
+
+    result = replay(mutex_counter(2, 2), [1, 1, 2, 2, 0])  # thread 1 locks, unlocks, locks again
+    assert [ev.op for ev in result.trace if ev.step is None].count("unlock") == 5  # none of them a step
+    releases = _unlocks(result.trace)
+    assert releases[:2] == [(0.5, 1), (1.5, 1)]  # between the columns of the steps they followed
+    held = [h for h in _held_intervals(result.trace) if h[0] == 1]
+    assert held == [(1, 0, 0.5), (1, 1, 1.5)]  # the shading ends at the release, not at the next lock
+    fig, ax = plt.subplots()
+    plot_timeline(result, ax=ax)
+    assert "unlock" in [label for label, _, _ in _legend(ax)]
+    drawn = [tuple(map(tuple, c.get_offsets())) for c in ax.collections if c.get_label().startswith("_")]
+    assert any(((0.5, 1.0), (1.5, 1.0)) == offsets for offsets in drawn)
+    assert _unlocks(result.trace, upto=0) == [(0.5, 1)]  # a slider at step 0 shows the release after it
+    plt.close(fig)
+
+
+def test_every_panel_says_under_its_figure_to_run_the_cell():
+    from rustsync.widgets import HINT
+
+    panel = OutcomePanel(increments=1)
+    assert "Run this cell to move the sliders" in panel.hint.value and HINT in panel.hint.value
+    children = panel.widget.children
+    assert children.index(panel.hint) == children.index(panel.out) + 1  # right under the figure
 
 
 def test_a_lock_still_held_is_shaded_up_to_the_last_step_shown():

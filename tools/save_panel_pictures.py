@@ -75,7 +75,7 @@ def add_pictures(nb, found):
     for index, png in found.items():
         if index not in with_output:  # a panel cell saved without output: the picture alone
             nb.cells[index].setdefault("outputs", []).append(nbformat.v4.new_output(
-                "display_data", data={PNG: png, "text/plain": "(a slider panel: run the cell to use it)"}))
+                "display_data", data={PNG: png, "text/plain": "(a slider panel: run this cell to move the sliders)"}))
             changed += 1
     return changed
 
