@@ -21,9 +21,10 @@ import enum
 import threading
 
 from . import _sim
-from .diagnostics import Diagnostic, Label, call_position, node_span, source_tree, user_frame
-from .errors import InvalidOrdering
+from .diagnostics import call_position, node_span, source_tree, user_frame
 from .ownership import Owned
+from .ownership.messages import invalid_ordering
+from .result import Err, Ok
 
 _sim_local = _sim._local
 USIZE_MAX = 2**64 - 1
@@ -97,8 +98,7 @@ class AtomicUsize(Owned):
         if self._move is not None:
             self._use()
         if ordering is not SeqCst:
-            _check(ordering, _NO_RELEASE, "atomic loads cannot have `Release` or `AcqRel` ordering", "",
-                   "consider using ordering modes `Acquire`, `SeqCst` or `Relaxed`")
+            _check(ordering, _NO_RELEASE, "load")
         sim = _sim_local.__dict__.get("thread")
         if sim is not None:
             sim.point("load", self)
@@ -111,8 +111,7 @@ class AtomicUsize(Owned):
         """Replace the value. (`Acquire` and `AcqRel` are refused, as rustc refuses them for a store.)"""
         __tracebackhide__ = True
         if ordering is not SeqCst:
-            _check(ordering, _NO_ACQUIRE, "atomic stores cannot have `Acquire` or `AcqRel` ordering", "",
-                   "consider using ordering modes `Release`, `SeqCst` or `Relaxed`")
+            _check(ordering, _NO_ACQUIRE, "store")
         self._update("store", lambda v: value & USIZE_MAX, ordering)
 
     def swap(self, value, ordering=SeqCst):
@@ -121,17 +120,31 @@ class AtomicUsize(Owned):
         return self._update("swap", lambda v: value & USIZE_MAX, ordering)
 
     def compare_exchange(self, current, new, success=SeqCst, failure=SeqCst):
-        """Store `new` if the value is `current`; return the value seen (equal to `current` on success).
+        """Store `new` if the value is `current`, in one step: `Ok(previous)` if it stored, else `Err(seen)`.
 
-        Rust returns `Ok(seen)` or `Err(seen)`; compare the result with `current` to tell them apart.
+        As Rust's: the `Result` says which (`Ok(5)`, `Err(6)`); `previous` equals `current`, and
+        `seen` is the value found instead. The failure ordering may not be `Release` or `AcqRel`.
         """
         __tracebackhide__ = True
+        return self._compare_exchange("compare_exchange", current, new, success, failure)
+
+    def compare_exchange_weak(self, current, new, success=SeqCst, failure=SeqCst):
+        """`compare_exchange` that Rust allows to fail even when the value is `current`, for use in a loop.
+
+        Here it never fails spuriously (a lock makes the step, not an LL/SC instruction); a loop
+        written for Rust's behaviour is right here too.
+        """
+        __tracebackhide__ = True
+        return self._compare_exchange("compare_exchange_weak", current, new, success, failure)
+
+    def _compare_exchange(self, op, current, new, success, failure):
+        __tracebackhide__ = True
         if failure is not SeqCst:
-            _check(failure, _NO_RELEASE,
-                   "`compare_exchange`'s failure ordering may not be `Release` or `AcqRel`, since a failed "
-                   "`compare_exchange` does not result in a write", "invalid failure ordering",
-                   "consider using `Acquire` or `Relaxed` failure ordering instead", argument=3)
-        return self._update("compare_exchange", lambda v: new & USIZE_MAX if v == current else v, success)
+            _check(failure, _NO_RELEASE, "failure", argument=3, op=op)
+        if not isinstance(new, int) or isinstance(new, bool):
+            raise TypeError(f"`{op}` stores an int, got {new!r}")
+        old = self._update(op, lambda v: new & USIZE_MAX if v == current else v, success)
+        return Ok(old) if old == current else Err(old)
 
     def into_inner(self):
         """Consume the atomic and return its value."""
@@ -159,17 +172,14 @@ def _not_an_ordering(ordering):
     raise TypeError(f"expected an `Ordering` (such as `Ordering.SeqCst`), found {ordering!r}")
 
 
-def _check(ordering, refused, message, label, help_text, argument=None):
-    """rustc's `invalid_atomic_ordering` check, which stops the program from compiling."""
+def _check(ordering, refused, kind, argument=None, op=None):
+    """rustc's `invalid_atomic_ordering` check, which stops the program from compiling (its wording: `messages`)."""
     __tracebackhide__ = True
     if type(ordering) is not Ordering:
         _not_an_ordering(ordering)
     if ordering not in refused:
         return
-    span = _argument_span(user_frame(2), argument)
-    labels = [Label(span, label, primary=True)] if span is not None else []
-    raise InvalidOrdering(Diagnostic("", message, labels, helps=[help_text],
-                                     footnotes=["`#[deny(invalid_atomic_ordering)]` on by default"]))
+    raise invalid_ordering(kind, _argument_span(user_frame(2), argument), op)
 
 
 def _argument_span(frame, index):

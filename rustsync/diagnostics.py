@@ -196,8 +196,8 @@ def display_name(filename):
         if count is not None:
             return f"Cell In[{count}]"
     package = os.path.dirname(os.path.abspath(__file__))
-    if os.path.dirname(os.path.abspath(filename)) == package:  # the same on every machine
-        return "rustsync/" + os.path.basename(filename)
+    if os.path.abspath(filename).startswith(package + os.sep):  # the same on every machine
+        return "rustsync/" + os.path.relpath(os.path.abspath(filename), package).replace(os.sep, "/")
     try:
         rel = os.path.relpath(filename)
     except ValueError:
@@ -279,7 +279,7 @@ def name_span_in(filename, line, col, end_col, name):
         start = i + 1
 
 
-_INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "refcell", "sched", "thread"}
+_INTERNAL = {"_sim", "atomic", "diagnostics", "mutex", "ownership", "rc", "refcell", "result", "sched", "thread"}
 
 
 def user_frame(depth=1):
@@ -297,6 +297,6 @@ def user_frame(depth=1):
 def _core_module(path):
     package = os.path.dirname(os.path.abspath(__file__))
     folder = os.path.dirname(path)
-    if folder == os.path.join(package, "sched"):  # the scheduler, a package of its own
+    if folder in (os.path.join(package, "sched"), os.path.join(package, "ownership")):  # packages of their own
         return True
     return folder == package and os.path.splitext(os.path.basename(path))[0] in _INTERNAL

@@ -39,6 +39,18 @@ class CannotMoveOut(CompileError):
     code = "E0507"
 
 
+class MovedWhileBorrowed(CompileError):
+    """E0505: a value moved (`drop(m)`, `m.into_inner()`) while a borrow of it lives: a guard of a mutex."""
+
+    code = "E0505"
+
+
+class BorrowMayOutlive(CompileError):
+    """E0373: a closure without `move` (`spawn(f, move=False)`) borrows a value the thread may outlive."""
+
+    code = "E0373"
+
+
 class InvalidOrdering(CompileError):
     """rustc's `invalid_atomic_ordering` error: a load with `Release`, a store with `Acquire`..."""
 
@@ -127,6 +139,10 @@ class BorrowError(RuntimeError):
 
 class BorrowMutError(RuntimeError):
     """`RefCell.borrow_mut()` while any other guard is live (Rust panics: "RefCell already borrowed")."""
+
+
+class UnwrapFailed(RuntimeError):
+    """`unwrap()` on an `Err` (or `unwrap_err()` on an `Ok`): Rust panics with this message."""
 
 
 class GuardDropped(RuntimeError):

@@ -16,9 +16,11 @@ from threading import get_ident
 
 from . import _sim
 from .debug import rust_debug, type_name
-from .diagnostics import display_name
+from .diagnostics import display_name, user_frame
 from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, WouldBlock
-from .ownership import Owned, not_send
+from .ownership import Owned, not_send, not_sync
+from .ownership.messages import moved_while_borrowed
+from .ownership.source import _receiver
 
 _held = threading.local()
 # `_sim_local.__dict__.get("thread")`, not `getattr(_sim_local, "thread", None)`: on a thread that never
@@ -100,6 +102,8 @@ class Mutex(Owned):
             self._use()
         sim = _sim_local.__dict__.get("thread")
         if sim is not None:
+            caller = sys._getframe(1)
+            self._site = (caller.f_code, caller.f_lasti)  # for E0505, should the mutex move while locked
             return sim.lock(self)  # a step; a poisoned lock raises PoisonError holding the guard, as here
         me = get_ident()  # the holder is a real thread here: its id is enough, and cheap
         if self._holder == me:
@@ -176,9 +180,11 @@ class Mutex(Owned):
         """Consume the mutex and return its data (`PoisonError` if poisoned; recover with `into_inner()`)."""
         __tracebackhide__ = True
         self._use()
-        if self._holder is not None or self._sim_holder is not None:
-            raise RuntimeError(f"cannot move out of `{self.name}` while a guard holds its lock; "
-                               "release the guard first")
+        borrow = self._borrow()
+        if borrow is not False:
+            frame = user_frame(1)
+            name, span = _receiver(frame)
+            raise moved_while_borrowed(name or self.name, span, frame, borrow)
         self._moved_by_method("into_inner")
         if self._poisoned:
             raise PoisonError(f"`{self.name}` was poisoned; `err.into_inner()` returns the data anyway",
@@ -214,6 +220,14 @@ class Mutex(Owned):
 
     def _not_send(self):
         return not_send(self._value)
+
+    _not_sync = _not_send  # `Mutex<T>` is `Sync` when `T` is `Send`: the lock lets one thread at a time in
+
+    def _borrow(self):
+        """The (code, instruction) of the `lock()` whose guard borrows this mutex now, or False when none does."""
+        if self._holder is None and self._sim_holder is None:
+            return False
+        return self._site
 
     def _double_lock_message(self):
         where = ""
@@ -333,6 +347,9 @@ class MutexGuard:
 
     def _not_send(self):
         return self._rust_type()
+
+    def _not_sync(self):
+        return not_sync(self._mutex._value)
 
 
 class Ref:

@@ -12,9 +12,11 @@ import threading
 
 from . import _sim
 from .debug import rust_debug, type_name
-from .diagnostics import Diagnostic, Label, Note, user_frame
-from .errors import CannotBorrowMut, CannotMoveOut, GuardDropped
-from .ownership import Owned, _receiver, not_send
+from .diagnostics import user_frame
+from .errors import GuardDropped
+from .ownership import Owned, shared_by_arc
+from .ownership.messages import through_shared
+from .result import Err, Ok
 
 # methods of the course's types that take `&mut self` (E0596 through an Arc) or `self` (E0507)
 _NEEDS_MUT = {"get_mut": "&mut self", "into_inner": "self"}
@@ -49,10 +51,7 @@ class _Counted(Owned):
         self._use()
         self._check_alive()
         self._change_count(+1, "clone")
-        twin = object.__new__(type(self))
-        twin._shared = self._shared
-        twin._alive = True
-        return twin
+        return self._twin()
 
     def strong_count(self):
         """How many owners the value has now (`Arc.strong_count(a)` or `a.strong_count()`)."""
@@ -82,8 +81,67 @@ class _Counted(Owned):
             self._check_alive()
         value = self._shared.value
         if attr in _NEEDS_MUT and isinstance(value, Owned) and hasattr(value, attr):
-            raise through_shared(self, attr, user_frame(1))
+            raise through_shared(self, attr, _NEEDS_MUT[attr], user_frame(1))
+        if isinstance(type(self).__dict__.get(attr), _Associated) and not hasattr(value, attr):
+            kind = type(self).__name__
+            raise AttributeError(f"`{kind}::{attr}` is an associated function, not a method: "
+                                 f"write `{kind}.{attr}(handle)`")
         return getattr(value, attr)
+
+    def _twin(self):
+        """Another handle to the same value, counted as the one it replaces (no change to the count)."""
+        twin = object.__new__(type(self))
+        twin._shared = self._shared
+        twin._alive = True
+        return twin
+
+    def _count_now(self, op):
+        """The strong count, read as one step under the scheduler."""
+        sim = _sim._local.__dict__.get("thread")
+        if sim is None:
+            return self._shared.strong
+        sim.point(op, self._shared)
+        count = self._shared.strong
+        sim.done(count)
+        return count
+
+    def _take_if_last(self, op):
+        """Rust's `compare_exchange(1, 0)` on the count, one step: True when this was the only handle."""
+        sim = _sim._local.__dict__.get("thread")
+        shared = self._shared
+        if sim is None:
+            with shared.lock:
+                last = shared.strong == 1
+                if last:
+                    shared.strong = 0
+        else:
+            sim.point(op, shared)
+            last = shared.strong == 1
+            if last:
+                shared.strong = 0
+            sim.done(shared.strong)
+        if last:
+            self._alive = False
+        return last
+
+    def _release_and_tell(self, op):
+        """Rust's `fetch_sub(1)` on the count, one step: True when this was the last handle."""
+        sim = _sim._local.__dict__.get("thread")
+        shared = self._shared
+        if sim is None:
+            with shared.lock:
+                shared.strong -= 1
+                return shared.strong == 0
+        sim.point(op, shared)
+        shared.strong -= 1
+        sim.done(shared.strong)
+        return shared.strong == 0
+
+    def _check_unique(self):
+        if self._shared.strong != 1 or not self._alive:
+            __tracebackhide__ = True
+            raise GuardDropped("this `Arc.get_mut` access ended: another handle to the value exists now "
+                               "(or this one moved); call `Arc.get_mut(a)` again")
 
     def _check_alive(self):
         if not self._alive:
@@ -110,10 +168,14 @@ class _Counted(Owned):
             shared.strong = seen + delta
             sim.done(shared.strong)
 
+    _successor = None  # the handle `Arc.try_unwrap` gave back in its `Err`, which stands for this one
+
     def _drop(self):
         if getattr(self, "_alive", False):
             self._alive = False
             self._change_count(-1, "drop")
+        elif self._successor is not None:
+            self._successor._drop()
 
     def __del__(self):
         try:
@@ -147,71 +209,121 @@ def _deref(attr):
 
 
 for _attr in ("lock", "try_lock", "is_poisoned", "clear_poison", "fetch_add", "fetch_sub", "load", "store", "swap",
-              "compare_exchange", "borrow", "borrow_mut"):
+              "compare_exchange", "compare_exchange_weak", "borrow", "borrow_mut"):
     setattr(_Counted, _attr, _deref(_attr))
 
 
+class _Associated:
+    """An associated function of `Arc` (`Arc::get_mut(&mut a)`), called as `Arc.get_mut(a)`.
+
+    Through a handle (`a.get_mut()`), the name is the value's own method, reached by
+    `Deref` as in Rust: `counter.get_mut()` on an `Arc<Mutex<T>>` is the mutex's `get_mut`
+    (E0596), not `Arc::get_mut`.
+    """
+
+    def __init__(self, func):
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, handle, owner=None):
+        if handle is None:
+            return self.func
+        return _Counted.__getattr__(handle, self.name)  # its AttributeError says how to call it
+
+
+class ArcMut:
+    """`Arc::get_mut`'s `&mut T`: `.value` reads and writes the value, which no other handle reaches now."""
+
+    __slots__ = ("_arc",)
+
+    def __init__(self, arc):
+        self._arc = arc
+
+    @property
+    def value(self):
+        __tracebackhide__ = True
+        self._arc._check_unique()
+        return self._arc._shared.value
+
+    @value.setter
+    def value(self, new):
+        __tracebackhide__ = True
+        self._arc._check_unique()
+        self._arc._shared.value = new
+
+    def __repr__(self):
+        return rust_debug(self._arc._shared.value)
+
+
 class Arc(_Counted):
-    """Atomically reference-counted: `Arc(Mutex(0))`, then `Arc.clone(counter)` per thread."""
+    """Atomically reference-counted: `Arc(Mutex(0))`, then `Arc.clone(counter)` per thread.
+
+    `Arc<T>` is `Send` and `Sync` only when `T` is both: an `Arc<RefCell<T>>` may not go to
+    another thread (E0277, "cannot be shared"). The value is the handle's alone while the
+    count is 1: `Arc.get_mut(a)` (an `ArcMut` whose `.value` may be changed, or None),
+    `Arc.try_unwrap(a)` (`Ok(value)`, or `Err(a)` giving the handle back) and
+    `Arc.into_inner(a)` (the value, or None when other handles remain: Rust's `Option`).
+    """
 
     _atomic = True
 
     def _not_send(self):
-        return not_send(self._shared.value)
+        return shared_by_arc(self._rust_type(), self._shared.value)
+
+    _not_sync = _not_send
+
+    @staticmethod
+    def _clone_expression(name):
+        return f"Arc.clone({name})"
+
+    @_Associated
+    def get_mut(arc):
+        """`Arc::get_mut(&mut a)`: the value to change in place while no other handle exists, else None."""
+        __tracebackhide__ = True
+        arc._use()
+        arc._check_alive()
+        return ArcMut(arc) if arc._count_now("get_mut") == 1 else None
+
+    @_Associated
+    def try_unwrap(arc):
+        """`Arc::try_unwrap(a)`: `Ok(value)` when `a` is the only handle, else `Err(a)`; `a` moves in either case.
+
+        On `Err`, the handle comes back inside the error (`Err(arc)`): use that one, not the
+        name that moved.
+        """
+        __tracebackhide__ = True
+        arc._use()
+        arc._check_alive()
+        if arc._take_if_last("try_unwrap"):
+            arc._moved_by_method("try_unwrap")
+            return Ok(arc._shared.value)
+        back = arc._twin()
+        arc._alive = False
+        arc._successor = back  # a thread that moved `arc` in drops `back` when it ends, as it would `arc`
+        arc._moved_by_method("try_unwrap")
+        return Err(back)
+
+    @_Associated
+    def into_inner(arc):
+        """`Arc::into_inner(a)`: the value when `a` was the last handle, else None; `a` moves (and counts no more)."""
+        __tracebackhide__ = True
+        arc._use()
+        arc._check_alive()
+        last = arc._release_and_tell("into_inner")
+        arc._alive = False
+        arc._moved_by_method("into_inner")
+        return arc._shared.value if last else None
 
 
 class Rc(_Counted):
-    """Reference-counted for one thread only; not `Send`."""
+    """Reference-counted for one thread only; neither `Send` nor `Sync`."""
 
     _atomic = False
 
     def _not_send(self):
         return self._rust_type()
 
-
-def through_shared(handle, method, frame):
-    """E0596 (`get_mut`) or E0507 (`into_inner`): a method that needs the value to itself, called through an `Arc`."""
-    kind = type(handle).__name__
-    shared_type = handle._rust_type()
-    name, span = _receiver(frame)
-    if _NEEDS_MUT[method] == "&mut self":
-        labels = [Label(span, "cannot borrow as mutable", primary=True)] if span else []
-        helps = [f"trait `DerefMut` is required to modify through a dereference, but it is not implemented for "
-                 f"`{shared_type}`"]
-        if kind == "Arc":
-            helps.append(f"an `Arc` is shared, so nothing reached through it is yours alone: lock it "
-                         f"(`with {name or 'arc'}.lock() as guard: ...`)")
-        return CannotBorrowMut(Diagnostic("E0596", f"cannot borrow data in an `{kind}` as mutable", labels,
-                                          helps=helps))
-    inner = handle._shared.value
-    inner_type = type_name(inner)
-    labels = []
-    if span is not None:
-        labels.append(Label(span, f"move occurs because value has type `{inner_type}`, which does not "
-                                  "implement the `Copy` trait", primary=True))
-        call = _method_call_span(span, method)
-        if call is not None:
-            labels.append(Label(call, "value moved due to this method call"))
-    method_fn = getattr(type(inner), method)
-    code = method_fn.__code__
-    from .diagnostics import display_name
-
-    note = Note(f"`{type(inner).__name__}.{method}` takes ownership of the receiver `self`, which moves value",
-                location=f"{display_name(code.co_filename)}:{code.co_firstlineno}")
-    return CannotMoveOut(Diagnostic("E0507", f"cannot move out of an `{kind}`", labels, notes=[note]))
-
-
-def _method_call_span(receiver, method):
-    """The span of `method(...)` right after `receiver.` on the same line."""
-    from .diagnostics import Span, source_line
-
-    text = source_line(receiver.filename, receiver.line)
-    start = receiver.end_col + 1
-    if not text.startswith(method, start):
-        return None
-    depth, end = 0, start + len(method)
-    for i in range(end, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return Span(receiver.filename, receiver.line, start, i + 1)
-    return Span(receiver.filename, receiver.line, start, end)
+    _not_sync = _not_send

@@ -4,8 +4,8 @@
 `with` block, whose end is the guard's drop. Any number of `borrow()` guards may
 live at once, or one `borrow_mut()` guard and nothing else; breaking that rule
 raises `BorrowError` or `BorrowMutError`, whose first line is Rust's panic message.
-A `RefCell` counts its borrows without atomics, so it is for one thread: `spawn`
-refuses it (E0277).
+A `RefCell` counts its borrows without atomics, so one thread at a time may use it:
+it may move into a thread (`Send`), but not be shared by several (`Sync`, E0277).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from .debug import rust_debug, type_name
 from .diagnostics import display_name
 from .errors import BorrowError, BorrowMutError, GuardDropped
-from .ownership import Owned
+from .ownership import Owned, not_send
 
 
 def _site():
@@ -31,9 +31,10 @@ def _where(site):
 class RefCell(Owned):
     """A value whose borrows are checked at run time: `RefCell(5)` is Rust's `RefCell::new(5)`.
 
-    Stricter than Rust on one point: Rust lets a `RefCell` be moved into one other
-    thread (it is `Send` but not `Sync`); `spawn` here refuses a `RefCell` in any
-    closure, since in this course a `RefCell` reaches a thread only to be shared.
+    As in Rust, a `RefCell` is `Send` but not `Sync`: it may move into one other thread
+    (`spawn(lambda: cell.borrow_mut()...)`, with nobody else keeping it), but threads may
+    not share one: an `Arc<RefCell<T>>` sent to a thread, or a `RefCell` borrowed by a
+    scoped thread, is E0277 (a `RefCell` is not `Sync`).
     """
 
     def __init__(self, value, *, name=None):
@@ -89,6 +90,9 @@ class RefCell(Owned):
         return f"RefCell<{type_name(self._value)}>"
 
     def _not_send(self):
+        return not_send(self._value)
+
+    def _not_sync(self):
         return self._rust_type()
 
 

@@ -1,11 +1,12 @@
-"""`spawn` and `JoinHandle`: threads whose closures take ownership of what they use.
+"""`spawn`, `JoinHandle` and `scope`: threads whose closures take ownership of what they use, or borrow it.
 
 `spawn(closure)` checks the closure as rustc would (E0277 for a value that is not
 `Send`, E0382 for a value that already moved or that the lines after the spawn use
 again), moves every non-`Copy` value it captures into the new thread, captures every
 outside name's value as of now, and starts the thread. `join()` returns the
 closure's result (handing back ownership of what it returns) or raises
-`ThreadPanicked` with the thread's exception as its cause.
+`ThreadPanicked` with the thread's exception as its cause. `scope()` is Rust's
+`thread::scope`: its threads end with it, so they may borrow without an `Arc`.
 """
 
 from __future__ import annotations
@@ -19,25 +20,7 @@ from . import _sim
 from .diagnostics import display_name, user_frame
 from .errors import JoinTimeout, ThreadPanicked
 from .mutex import live_guards
-from .ownership import (
-    Owned,
-    bind_at_spawn,
-    cannot_send,
-    captures,
-    checked_closure,
-    claim,
-    closure_move,
-    hand_over,
-    later_use,
-    moved_again,
-    moves,
-    not_send,
-    plain_move,
-    rebound_in_loop,
-    record_plain_move,
-    spawn_site,
-    used_after_spawn,
-)
+from .ownership import bind_at_spawn, check_spawn, claim, hand_over
 
 _numbers = itertools.count(1)
 
@@ -101,69 +84,33 @@ class _SimHandle:
         return repr(self._inner)
 
 
-def spawn(closure, *, name=None):
+def spawn(closure, *, name=None, move=True):
     """Run `closure()` in a new thread and return its `JoinHandle` (Rust's `thread::spawn(move || ...)`).
 
     Every value the closure uses from outside moves into the thread unless it is `Copy`
     (`rustsync.ownership.is_copy`: ints, floats, bools, strs, None, and tuples of those).
+    `move=False` spells a closure without Rust's `move`, which borrows what it uses:
+    `spawn` refuses it (E0373), since the thread may outlive what it borrows; borrow
+    inside `with scope() as s:` instead, whose threads end with the block.
     """
     __tracebackhide__ = True
+    _check_callable(closure)
+    plan = check_spawn(closure, user_frame(1), _SPAWN_LOCATION, move=move)
+    return _start(closure, name, plan)
+
+
+def _check_callable(closure):
     if not callable(closure):
+        __tracebackhide__ = True
         raise TypeError(
             f"spawn() takes a closure, a function called with no arguments; got {type(closure).__name__}. "
             "help: `spawn(work)` or `spawn(lambda: work(x))`"
         )
-    frame = user_frame(1)
-    captured = captures(closure)
-    closure_code = getattr(closure, "__code__", None)
-    site = None
-    for var, value in captured:
-        bad = not_send(value)
-        if bad:
-            site = spawn_site(frame, closure_code)
-            raise cannot_send(bad, var, site, f"{display_name(__file__)}:{spawn.__code__.co_firstlineno}")
-    me = _sim.owner_token()
-    movable, plain = [], []
-    checked = checked_closure(closure)
-    for var, value in captured:
-        if any(value is v for _, v in movable) or any(value is v for _, v in plain):
-            continue
-        if isinstance(value, Owned):
-            movable.append((var, value))
-        elif checked and moves(value):
-            plain.append((var, value))
-    for _var, value in movable:
-        move = value._move
-        if move is not None and move.owner is not me:
-            site = site or spawn_site(frame, closure_code)
-            if move.kind == "closure":
-                raise moved_again(move, site, frame)
-            value._use()
-    for var, value in plain:
-        move = plain_move(value)
-        if move is not None and move.owner is not me:
-            site = site or spawn_site(frame, closure_code)
-            if move.site == site.moved_at and move.name == var and rebound_in_loop(site, var):
-                continue  # a new binding on every turn of the loop: `for chunk in chunks`
-            raise moved_again(move, site, frame)
-    if plain:
-        site = site or spawn_site(frame, closure_code)
-        for var, value in plain:
-            if site.loop_node is not None and not rebound_in_loop(site, var):
-                continue  # the loop's second spawn reports it, with the loop's labels
-            later = later_use(site, var)
-            if later is not None:
-                raise used_after_spawn(closure_move(var, value, site, None), site, later)
 
-    def take(owner):
-        if not movable and not plain:
-            return
-        here = site or spawn_site(frame, closure_code)
-        for var, value in movable:
-            value._move = closure_move(var, value, here, owner)
-        for var, value in plain:
-            record_plain_move(value, closure_move(var, value, here, owner))
 
+def _start(closure, name, plan):
+    """Start the thread of a checked closure: under the scheduler if one runs, as a real thread otherwise."""
+    movable, plain = plan.movable, plan.plain
     moved = [v for _, v in movable]
     sim = _sim._local.__dict__.get("thread")
     if sim is not None:
@@ -178,17 +125,104 @@ def spawn(closure, *, name=None):
                 moved[:] = [v for v in moved if id(v) not in kept]  # the scheduler drops the rest
             return result
 
-        handle._inner = sim.spawn(run_and_hand_over, name, moved, take)
+        handle._inner = sim.spawn(run_and_hand_over, name, moved, plan.take)
         return handle
     name = name or f"thread-{next(_numbers)}"
     handle = JoinHandle(None, name)
     payload = []
     thread = threading.Thread(target=lambda: _run(*payload), name=name, daemon=True)
     handle._thread = thread
-    take(thread)
-    payload.extend((bind_at_spawn(closure), handle, moved, bool(movable or plain)))
+    plan.take(thread)
+    payload.extend((bind_at_spawn(closure), handle, moved, plan.moves_anything))
     thread.start()
     return handle
+
+
+_SPAWN_LOCATION = f"{display_name(__file__)}:{spawn.__code__.co_firstlineno}"
+
+
+class Scope:
+    """Rust's `thread::Scope`: `s.spawn(closure)` starts a thread that ends before the scope does.
+
+    Made by `scope()`. A scoped closure borrows what it uses (Rust's `s.spawn(|| ...)`),
+    so the values stay with their owner and need no `Arc`: they must only be `Sync`
+    (a `Mutex` is, a `RefCell` is not: E0277). `s.spawn(closure, move=True)` moves
+    them instead, as `s.spawn(move || ...)`.
+    """
+
+    def __init__(self):
+        self._handles = []
+        self._open = True
+
+    def spawn(self, closure, *, name=None, move=False):
+        """Start a scoped thread; its handle's `join()` returns the closure's result early, if wanted."""
+        __tracebackhide__ = True
+        if not self._open:
+            raise RuntimeError("this scope has ended: its threads were joined; spawn inside the `with` block")
+        _check_callable(closure)
+        plan = check_spawn(closure, user_frame(1), _SCOPE_SPAWN_LOCATION, move=move, scoped=True,
+                           callee="Scope::<'scope, 'env>::spawn")
+        handle = _start(closure, name, plan)
+        self._handles.append(handle)
+        return handle
+
+    def _join_all(self):
+        """Join every thread not joined yet; the first panic is raised once all have ended."""
+        __tracebackhide__ = True
+        self._open = False
+        panicked = None
+        for handle in self._handles:
+            if _joined(handle):
+                continue
+            try:
+                handle.join()
+            except ThreadPanicked as exc:
+                panicked = panicked or exc
+        if panicked is not None:
+            raise ThreadPanicked(panicked.thread_name, panicked.exception) from panicked.exception
+
+    def __repr__(self):
+        return f"Scope {{ threads: {len(self._handles)} }}"
+
+
+def _joined(handle):
+    inner = getattr(handle, "_inner", handle)
+    return getattr(inner, "_joined", False)
+
+
+_SCOPE_SPAWN_LOCATION = f"{display_name(__file__)}:{Scope.spawn.__code__.co_firstlineno}"
+
+
+class ScopeBlock:
+    """`with scope() as s:`: the block is the scope; its threads are joined when it ends."""
+
+    def __enter__(self):
+        self._scope = Scope()
+        return self._scope
+
+    def __exit__(self, exc_type, exc, tb):
+        __tracebackhide__ = True
+        self._scope._join_all()
+        return False
+
+
+def scope(body=None):
+    """Rust's `thread::scope`: threads that may borrow, because they end before the scope does.
+
+    Two spellings, one meaning: `with scope() as s: s.spawn(...)`, or `scope(lambda s: ...)`
+    (Rust's `thread::scope(|s| { ... })`), which returns what the function returns. When the
+    block or function ends, every thread spawned in it is joined; if one panicked, `scope`
+    raises `ThreadPanicked` after all have ended, as Rust's `scope` panics.
+    """
+    __tracebackhide__ = True
+    if body is None:
+        return ScopeBlock()
+    s = Scope()
+    try:
+        result = body(s)
+    finally:
+        s._join_all()
+    return result
 
 
 def _run(closure, handle, moved, moves_back):

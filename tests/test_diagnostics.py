@@ -7,6 +7,8 @@ same text (Rust types written the Python way), on the matching Python line, unde
 under the matching token, primary (`^`) or secondary (`-`) alike.
 """
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -82,6 +84,10 @@ def parse(output):
     for line in lines[start + 1 :]:
         if suggestion is not None and (m := CHANGED.match(line)):
             suggestion[1].append((int(m[1]), m[2]))
+        elif suggestion is not None and (m := ROW.match(line)) and m[1]:
+            suggestion[1].append((int(m[1]), m[2][1:]))  # rustc's insertion style: the new line, then `+++`
+        elif suggestion is not None and (m := ROW.match(line)) and set(m[2].strip()) == {"+"}:
+            continue
         elif suggestion is not None and ROW.match(line) and not ROW.match(line)[1]:
             continue  # the bars around a suggestion's code
         elif m := ARROW.match(line):
@@ -566,6 +572,8 @@ class Program:
     types: dict = field(default_factory=dict)  # whole Rust types -> Python's
     notes: dict = field(default_factory=dict)  # pythonized rustc note titles -> the Python note's title
     clone: str | None = None  # the `value = ...` of rustc's "consider cloning" suggestion, in Python
+    footnotes: dict = field(default_factory=dict)  # rustc's `= note:` -> the Python one, where they differ
+    fixed: str | None = None  # the Python line of rustc's suggestion when it is not a clone (`move`)
 
 
 def A(pattern, rust_token, python_code, python_token, primary=False):  # noqa: N802 - reads as a table row
@@ -633,6 +641,30 @@ REFUSED = [
         A(r"^`Rc<.*>` cannot be sent between threads safely$", "move ||", "handle = spawn(",
           "lambda: writer.borrow_mut().value.append(1)", primary=True),
     ], types={"Rc<RefCell<Vec<i32>>>": "Rc<RefCell<list>>"}),
+    Program("e0277_arc_refcell_shared", [
+        A(r"^required by a bound introduced by this call$", "thread::spawn", "handle = spawn(", "spawn"),
+        A(r"^`RefCell<.*>` cannot be shared between threads safely$", "move ||", "handle = spawn(",
+          "lambda: writer.borrow_mut().value", primary=True),
+    ], footnotes={"if you want to do aliasing and mutation between multiple threads, use `RwLock` instead":
+                  "if you want to do aliasing and mutation between multiple threads, use `Mutex` instead "
+                  "(Rust's `std::sync::RwLock` is not in this course)"}),
+    Program("e0277_scope_borrows_refcell", [
+        A(r"^required by a bound introduced by this call$", "spawn", "s.spawn(", "spawn"),
+        A(r"^`RefCell<.*>` cannot be shared between threads safely$", "||", "s.spawn(",
+          "lambda: cell.borrow_mut().value", primary=True),
+    ], footnotes={"if you want to do aliasing and mutation between multiple threads, use `RwLock` instead":
+                  "if you want to do aliasing and mutation between multiple threads, use `Mutex` instead "
+                  "(Rust's `std::sync::RwLock` is not in this course)"}),
+    Program("e0505_drop_mutex_while_locked", [
+        A(r"^binding `jar` declared here$", "jar", "jar = Mutex(5)", "jar"),
+        A(r"^borrow of `jar` occurs here$", "jar", "guard = jar.lock()", "jar"),
+        A(r"^move out of `jar` occurs here$", "jar", "drop(jar)", "jar", primary=True),
+        A(r"^borrow later used here$", "guard", "print(guard.value)", "guard"),
+    ]),
+    Program("e0373_spawn_without_move", [
+        A(r"^may outlive borrowed value `v`$", "||", "handle = spawn(", "lambda:", primary=True),
+        A(r"^`v` is borrowed here$", "v", "handle = spawn(", "v"),
+    ], fixed="handle = spawn(lambda: print(v))"),
     Program("e0596_get_mut_through_arc", [
         A(r"^cannot borrow as mutable$", "counter", "counter.get_mut()", "counter", primary=True),
     ]),
@@ -649,7 +681,9 @@ REFUSED = [
 ]
 RUNS = ["copy_values_in_a_loop", "value_back_through_join", "get_mut_sole_owner", "debug_output",
         "poisoned_lock_keeps_its_guard", "poisoned_get_mut_and_into_inner", "atomics", "strong_count",
-        "try_lock_would_block"]
+        "try_lock_would_block", "refcell_moved_into_one_thread", "scoped_threads", "arc_exclusive_access",
+        "compare_exchange"]
+QUIZ = "quiz_"  # the lessons' quiz programs: held against rustc by the quiz's own tests
 
 
 @pytest.fixture(scope="module")
@@ -667,8 +701,8 @@ def twin():
 
 
 def test_every_program_has_its_rust_source_rustcs_output_and_a_python_twin_with_a_test():
-    names = {p.stem for p in PROGRAMS.glob("*.rs")}
-    assert names == {p.stem for p in PROGRAMS.glob("*.py")}
+    names = {p.stem for p in PROGRAMS.glob("*.rs") if not p.stem.startswith(QUIZ)}
+    assert names == {p.stem for p in PROGRAMS.glob("*.py") if not p.stem.startswith(QUIZ)}
     assert names <= {p.stem for p in PROGRAMS.glob("*.txt")}
     assert names == {p.name for p in REFUSED} | set(RUNS), "each program is checked below"
     assert (PROGRAMS / "rustc-version.txt").read_text().startswith("rustc 1.95")
@@ -683,24 +717,30 @@ def test_a_program_rustc_compiles_prints_what_its_python_twin_prints(twin, name)
 
 @pytest.mark.parametrize("program", REFUSED, ids=lambda p: p.name)
 def test_a_program_rustc_refuses_fails_in_python_with_the_same_error_label_for_label(twin, program):
-    rust_text = (PROGRAMS / f"{program.name}.txt").read_text()
     result = twin(program.name)
     assert result.returncode != 0
-    rust, python = parse(rust_text), parse(result.stderr)
+    check_refused(program, result.stderr, f"{program.name}.py")
+
+
+def check_refused(program, python_output, shown_as):
+    """rustc's diagnostic for `program` and ours (`python_output`, the student's file shown as `shown_as`) agree."""
+    rust_text = (PROGRAMS / f"{program.name}.txt").read_text()
+    rust, python = parse(rust_text), parse(python_output)
     python_file = PROGRAMS / f"{program.name}.py"
     closure = closure_position(" ".join(lab.text for lab in python.main.labels))
-    closure = f"{program.name}.py:{closure[0]}:{closure[1]}" if closure else None
-    where = program.name
+    closure = f"{shown_as}:{closure[0]}:{closure[1]}" if closure else None
+    where = f"{program.name} ({shown_as})"
     assert python.code == rust.code, where
     assert python.main.title == pythonize(rust.main.title, closure, program.types), where
     assert python.explain == rust.explain, where
     assert len(rust.main.labels) == len(program.analogues), f"{where}: rustc has {len(rust.main.labels)} labels"
     check_labels(rust.main.labels, python.main.labels, program.analogues, python_file, closure, where,
                  program.types)
-    check_location(python.main, f"{program.name}.py", where)
+    check_location(python.main, shown_as, where)
     for help_text in rust.helps:
         assert pythonize(help_text, closure, program.types) in python.helps, f"{where}: no help {help_text!r}"
-    assert python.footnotes == rust.footnotes, where
+    rust_footnotes = [pythonize(f, closure, program.types) for f in rust.footnotes]
+    assert python.footnotes == [program.footnotes.get(f, f) for f in rust_footnotes], where
     python_notes = {note.title: note for note in python.notes}
     for note in rust.notes:
         title = pythonize(note.title, closure, program.types)
@@ -719,7 +759,14 @@ def check_suggestions(rust, python, program, python_file):
     where = program.name
     assert [title for title, _ in python.suggestions] == [title for title, _ in rust.suggestions], where
     if not rust.suggestions:
-        assert program.clone is None, f"{where}: rustc suggests nothing here"
+        assert program.clone is None and program.fixed is None, f"{where}: rustc suggests nothing here"
+        return
+    if program.fixed is not None:  # rustc's fix is a change to one line (`move`): the Python line, fixed
+        (_, rust_rows), (_, rows) = rust.suggestions[0], python.suggestions[0]
+        assert len(rows) == len(rust_rows) == 1, where
+        line, col, _ = python_span(python_file, program.fixed.split("(")[0], program.fixed.split("(")[0])
+        assert rows[0] == (line, program.fixed), f"{where}: {rows}"
+        assert rust_rows[0][0] == rust.main.location[1], f"{where}: rustc's fix is on the line of its error"
         return
     (_, rust_rows), (_, rows) = rust.suggestions[0], python.suggestions[0]
     assert re.fullmatch(r"\s*let value = \w+\.clone\(\);", rust_rows[0][1]), rust_rows
@@ -733,6 +780,51 @@ def check_suggestions(rust, python, program, python_file):
     last, text = rows[-1]
     assert "value" in text and "value" in rust_rows[-1][1], f"{where}: the closure uses the clone"
     assert text.replace("value", name) == source[last - 2], f"{where}: only the use changes: {text!r}"
+
+
+# --- the same programs as notebook cells: a student runs them in JupyterLab -----------------------------
+
+CELL_RUNNER = """
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+shell = InteractiveShell.instance()
+out = {}
+for name in sys.argv[1:]:
+    with open(name + ".py") as source, capture_output() as shown:
+        result = shell.run_cell(source.read(), store_history=True)
+    error = result.error_in_exec
+    out[name] = {"stdout": shown.stdout, "error": str(error) if error is not None else None,
+                 "cell": f"Cell In[{shell.execution_count - 1}]"}
+print(json.dumps(out))
+"""
+NEW_IN_CELLS = ["e0277_arc_refcell_shared", "e0277_scope_borrows_refcell", "e0505_drop_mutex_while_locked",
+                "e0373_spawn_without_move",
+                "refcell_moved_into_one_thread", "scoped_threads", "arc_exclusive_access", "compare_exchange"]
+
+
+@pytest.fixture(scope="module")
+def cells(tmp_path_factory):
+    """Run each program as a cell of one IPython shell, in order, as a notebook runs them (one process in all)."""
+    home = tmp_path_factory.mktemp("ipython")
+    done = subprocess.run([sys.executable, "-c", CELL_RUNNER, *NEW_IN_CELLS], cwd=PROGRAMS, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "IPYTHONDIR": str(home), "HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", [n for n in NEW_IN_CELLS if n in RUNS])
+def test_as_a_notebook_cell_a_program_rustc_compiles_prints_what_rust_prints(cells, name):
+    assert cells[name]["error"] is None, cells[name]["error"]
+    assert cells[name]["stdout"] == (PROGRAMS / f"{name}.txt").read_text()
+
+
+@pytest.mark.parametrize("program", [p for p in REFUSED if p.name in NEW_IN_CELLS], ids=lambda p: p.name)
+def test_as_a_notebook_cell_a_program_rustc_refuses_fails_label_for_label(cells, program):
+    shown = cells[program.name]
+    assert shown["error"] is not None, f"{program.name} ran in a cell"
+    check_refused(program, shown["error"], shown["cell"])
 
 
 @pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")

@@ -10,6 +10,7 @@ from rustsync import (
     Arc,
     DeadlockError,
     GuardDropped,
+    MovedWhileBorrowed,
     Mutex,
     MutexGuard,
     PoisonError,
@@ -150,8 +151,10 @@ def test_into_inner_returns_the_data():
 def test_into_inner_refuses_while_a_guard_holds_the_lock():
     m = Mutex(1, name="cell")
     with m.lock():
-        with pytest.raises(RuntimeError, match="cannot move out of `cell`"):
+        with pytest.raises(MovedWhileBorrowed, match="cannot move out of `m` because it is borrowed") as err:
             m.into_inner()
+    assert err.value.code == "E0505"
+    assert m.into_inner() == 1, "once the guard is gone, the mutex may move"
 
 
 def test_get_mut_reads_and_writes_without_locking():
@@ -616,3 +619,46 @@ def test_a_poison_error_thrown_away_releases_its_guard_under_the_scheduler():
             return guard.value
 
     assert scheduled(program).outcome == 1
+
+
+# --- E0505: a mutex cannot move while a guard borrows it ---------------------------------------------
+
+
+def test_dropping_a_mutex_while_its_guard_lives_is_e0505_with_rustcs_labels():
+    jar = Mutex(5)
+    guard = jar.lock()
+    with pytest.raises(MovedWhileBorrowed) as err:
+        drop(jar)
+    text = str(err.value)
+    assert text.startswith("error[E0505]: cannot move out of `jar` because it is borrowed")
+    for label in ("binding `jar` declared here", "borrow of `jar` occurs here", "move out of `jar` occurs here",
+                  "borrow later used here"):
+        assert label in text, label
+    assert guard.value == 5, "the mutex did not move: the guard still reads it"
+    drop(guard)
+    drop(jar)  # now it may
+
+
+def test_dropping_a_mutex_inside_its_guards_with_block_is_e0505():
+    jar = Mutex(1)
+    with jar.lock() as guard:
+        with pytest.raises(MovedWhileBorrowed, match="cannot move out of `jar`"):
+            drop(jar)
+        guard.value += 1
+    assert jar.into_inner() == 2
+
+
+def drop_while_locked():
+    jar = Mutex(0)
+    guard = jar.lock()
+    try:
+        drop(jar)
+    except MovedWhileBorrowed as err:
+        return err.code
+    finally:
+        del guard
+    return "dropped"
+
+
+def test_dropping_a_locked_mutex_is_e0505_under_the_scheduler():
+    assert run(drop_while_locked, seed=1).outcome == "E0505"

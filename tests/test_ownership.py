@@ -402,3 +402,78 @@ def test_the_rule_holds_under_the_scheduler_too():
 
     result = run(program, seed=0)
     assert "UseAfterMove" in str(result.outcome) and "use of moved value: `log`" in str(result.outcome)
+
+
+# --- the ownership package: one idea per module, rustc's wording in one place, no import circle ----------
+
+import ast as _ast  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+_PACKAGE = _Path(__file__).resolve().parents[1] / "rustsync"
+
+
+def _imports(path):
+    """The rustsync modules `path` imports at its top level (relative imports resolved)."""
+    package = "rustsync." + ".".join(path.relative_to(_PACKAGE).with_suffix("").parts)
+    if path.name == "__init__.py":
+        package = package.rsplit(".", 1)[0] + "._"
+    found = set()
+    for node in _ast.parse(path.read_text()).body:
+        if isinstance(node, _ast.ImportFrom) and node.level:
+            base = package.rsplit(".", node.level)[0]
+            target = f"{base}.{node.module}" if node.module else base
+            found.add(target)
+            found.update(f"{target}.{a.name}" for a in node.names)  # `from . import messages`
+        elif isinstance(node, _ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("rustsync"))
+    return {m for m in found if _module_file(m)}
+
+
+def _module_file(name):
+    parts = name.split(".")[1:]
+    file = _PACKAGE.joinpath(*parts).with_suffix(".py") if parts else None
+    return file if file is not None and file.exists() else None
+
+
+def test_the_core_modules_import_each_other_without_a_circle():
+    core = {p for p in _PACKAGE.glob("*.py")} | set((_PACKAGE / "ownership").glob("*.py"))
+    graph = {}
+    for path in core:
+        name = "rustsync." + ".".join(path.relative_to(_PACKAGE).with_suffix("").parts)
+        if path.name == "__init__.py":
+            continue
+        graph[name] = {m for m in _imports(path) if not m.endswith("__init__")}
+
+    def visit(node, trail):
+        assert node not in trail, f"import circle: {' -> '.join([*trail, node])}"
+        for nxt in graph.get(node, ()):
+            visit(nxt, [*trail, node])
+
+    for name in graph:
+        visit(name, [])
+    assert "rustsync.rc" not in graph["rustsync.ownership.moves"], "ownership no longer reaches back into rc"
+
+
+def test_the_ownership_package_has_one_module_per_idea_and_one_entry_for_spawn():
+    import rustsync.ownership as ownership
+    import rustsync.thread as thread
+
+    modules = {p.stem for p in (_PACKAGE / "ownership").glob("*.py")} - {"__init__"}
+    assert modules == {"moves", "capture", "source", "messages", "checks"}
+    thread_imports = {n.module for n in _ast.walk(_ast.parse((_PACKAGE / "thread.py").read_text()))
+                      if isinstance(n, _ast.ImportFrom) and n.module and "ownership" in n.module}
+    assert thread_imports == {"ownership"}, "spawn reaches ownership through its one entry"
+    assert thread.check_spawn is ownership.check_spawn
+
+
+RUSTC_WORDS = ["value moved into closure here", "between threads safely", "may outlive borrowed value",
+               "borrow later used here",
+               "cannot borrow as mutable", "required by a bound introduced by this call",
+               "atomic loads cannot have", "which does not implement the `Copy` trait",
+               "consider cloning the value before moving it into the closure"]
+
+
+@pytest.mark.parametrize("words", RUSTC_WORDS)
+def test_each_of_rustcs_labels_is_written_in_the_messages_module_only(words):
+    holders = [str(p.relative_to(_PACKAGE)) for p in _PACKAGE.rglob("*.py") if words in p.read_text()]
+    assert holders == ["ownership/messages.py"], f"{words!r} is written in {holders}"

@@ -96,7 +96,7 @@ def test_rc_of_refcell_gives_shared_mutable_state_in_one_thread():
 
 
 @pytest.mark.parametrize("make, type_text", [
-    (lambda: Arc(RefCell(0)), "`RefCell<int>` cannot be sent between threads safely"),
+    (lambda: Arc(RefCell(0)), "`RefCell<int>` cannot be shared between threads safely"),
     (lambda: Rc(RefCell(0)), "`Rc<RefCell<int>>` cannot be sent between threads safely"),
 ])
 def test_spawn_refuses_a_refcell_with_e0277(make, type_text):
@@ -112,3 +112,73 @@ def test_spawn_refuses_a_refcell_with_e0277(make, type_text):
     assert type_text in str(err.value)
     with counter.borrow() as v:  # no thread ran
         assert v.value == 0
+
+
+# --- Send apart from Sync: a RefCell may move into one thread, not be shared ------------------------
+
+from rustsync import Mutex, scope  # noqa: E402
+from rustsync.sched import explore  # noqa: E402
+
+
+def test_a_refcell_moved_into_exactly_one_thread_is_accepted():
+    cell = RefCell([1])
+
+    def work():
+        cell.borrow_mut().value.append(2)
+        return cell.into_inner()
+
+    assert spawn(work).join() == [1, 2]
+
+
+def test_a_refcell_inside_a_mutex_may_be_shared_through_an_arc():
+    shared = Arc(Mutex(RefCell(0)))  # Mutex<T> is Sync when T is Send, and a RefCell is Send
+    mine = Arc.clone(shared)
+
+    def work():
+        with mine.lock() as inner:
+            inner.value.borrow_mut().value = 5
+
+    spawn(work).join()
+    with shared.lock() as inner:
+        assert inner.value.borrow().value == 5
+
+
+def test_an_arc_refcell_is_refused_as_not_sync_with_rustcs_notes():
+    cell = Arc(RefCell(0))
+    with pytest.raises(NotSend) as err:
+        spawn(lambda: cell.borrow().value)
+    text = str(err.value)
+    assert "`RefCell<int>` cannot be shared between threads safely" in text
+    assert "= help: the trait `Sync` is not implemented for `RefCell<int>`" in text
+    assert "= note: required for `Arc<RefCell<int>>` to implement `Send`" in text
+    assert "within this `{closure" not in text, "rustc names no closure field for a missing Sync"
+
+
+def test_a_scoped_thread_may_not_borrow_a_refcell():
+    cell = RefCell(0)
+    with pytest.raises(NotSend, match=r"`RefCell<int>` cannot be shared between threads safely") as err:
+        with scope() as s:
+            s.spawn(lambda: cell.borrow().value)
+    assert "required for `&RefCell<int>` to implement `Send`" in str(err.value)
+
+
+def test_an_rc_is_neither_send_nor_sync_even_in_a_scope():
+    count = Rc(1)
+    with pytest.raises(NotSend, match=r"`Rc<int>` cannot be shared between threads safely"):
+        with scope() as s:
+            s.spawn(lambda: Rc.strong_count(count))
+
+
+def refcell_to_one_thread():
+    cell = RefCell(0)
+
+    def work():
+        with cell.borrow_mut() as v:
+            v.value += 1
+        return cell.into_inner()
+
+    return spawn(work).join()
+
+
+def test_a_refcell_moved_into_a_thread_works_under_the_scheduler():
+    assert dict(explore(refcell_to_one_thread, mode="every").outcomes) == {1: 1}

@@ -242,3 +242,41 @@ def test_advice_never_changes_what_a_part_runs_for_any_submission_of_the_corpora
         assert off[2] == {}
         noted += bool(on[2])
     assert noted >= 10  # the advice has something to say about the hostile corpus
+
+
+NEW_API = textwrap.dedent("""\
+    def bump(hits):
+        seen = hits.load()
+        while True:
+            result = hits.compare_exchange_weak(seen, seen + 1)
+            if result.is_ok():
+                return
+            seen = result.unwrap_err()
+
+    def count_with_scope(n):
+        hits = AtomicUsize(0)
+        with scope() as s:
+            for _ in range(n):
+                s.spawn(lambda: bump(hits))
+        return hits.load()
+
+    def unwrap_while_shared():
+        a = Arc(Mutex(4))
+        b = Arc.clone(a)
+        back = Arc.try_unwrap(a).unwrap_err()
+        alone = Arc.get_mut(back) is None
+        first = Arc.into_inner(b)
+        return [repr(Ok(1)), alone, first is None, Arc.try_unwrap(back).unwrap().into_inner()]
+    """)
+NEW_API_TEST = ("from rustsync.grading import check_always, check_equal\n"
+                "check_always(lambda: count_with_scope(2), {2}, 'the final count', threads=2, "
+                "uses=['compare_exchange_weak'])\n"
+                "check_equal(unwrap_while_shared(), ['Ok(1)', True, True, 4], 'the values', reveal=True)")
+
+
+def test_scope_compare_exchange_and_arcs_exclusive_access_cross_the_boundary(command):
+    job = cells(NEW_API, test=NEW_API_TEST)
+    job[0] = Cell("locked", "from rustsync import Arc, AtomicUsize, Mutex, Ok, scope", "Cell In[1]", "setup",
+                  ["Arc", "AtomicUsize", "Mutex", "Ok", "scope"])
+    part = decide(command, job)
+    assert part.passed, part.message

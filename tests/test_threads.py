@@ -228,3 +228,105 @@ def frequent_switches():
 def test_sixteen_threads_of_ten_thousand_increments_end_at_exactly_160000(count):
     results = [count() for _ in range(REPEATS)]
     assert results == [THREADS * INCREMENTS] * REPEATS
+
+
+# --- scope(): threads that may borrow; spawn(move=False): E0373 -------------------------------------
+
+from rustsync import BorrowMayOutlive, Scope, UseAfterMove, scope  # noqa: E402
+from rustsync.sched import explore, replay  # noqa: E402
+
+
+def test_scoped_threads_borrow_without_arc_and_are_joined_when_the_block_ends():
+    counter = Mutex(0)
+    names = ["a", "b"]
+    seen = []
+    with scope() as s:
+        assert isinstance(s, Scope)
+        for _ in range(5):
+            s.spawn(lambda: _bump(counter))
+        s.spawn(lambda: seen.append(len(names)))
+    assert counter.into_inner() == 5, "every thread ended with the block"
+    assert names == ["a", "b"] and seen == [2], "the list was borrowed, not moved"
+
+
+def _bump(counter):
+    with counter.lock() as num:
+        num.value += 1
+
+
+def test_the_function_form_returns_what_the_function_returns():
+    total = AtomicUsize(0)
+
+    def body(s):
+        handles = [s.spawn(lambda: total.fetch_add(2)) for _ in range(3)]
+        return [h.join() for h in handles]
+
+    before = scope(body)
+    assert sorted(before) == [0, 2, 4] and total.load() == 6
+
+
+def test_a_panic_in_a_scoped_thread_is_raised_once_all_have_ended():
+    done = AtomicUsize(0)
+
+    def slow():
+        time.sleep(0.05)
+        done.fetch_add(1)
+
+    with pytest.raises(ThreadPanicked, match="ZeroDivisionError"):
+        with scope() as s:
+            s.spawn(lambda: 1 / 0)
+            s.spawn(slow)
+    assert done.load() == 1, "the other thread was joined before the panic went on"
+
+
+def test_a_scope_that_ended_spawns_no_more():
+    with scope() as s:
+        pass
+    with pytest.raises(RuntimeError, match="this scope has ended"):
+        s.spawn(lambda: None)
+
+
+def test_a_scoped_move_closure_moves_what_it_uses():
+    log = [1]
+    with scope() as s:
+        s.spawn(lambda: log.append(2), move=True)
+    with pytest.raises(UseAfterMove):
+        spawn(lambda: log)
+
+
+def test_spawn_without_move_that_borrows_is_e0373_before_the_thread_starts():
+    v = [1, 2, 3]
+    ran = []
+    with pytest.raises(BorrowMayOutlive) as err:
+        spawn(lambda: ran.append(v), move=False)
+    assert err.value.code == "E0373"
+    text = str(err.value)
+    assert "closure may outlive the current function, but it borrows `ran`" in text
+    assert "may outlive borrowed value `ran`" in text and "`ran` is borrowed here" in text
+    assert "function requires argument type to outlive `'static`" in text
+    assert "spawn(lambda: ran.append(v))" in text, "the fix: the same call, with `move`"
+    assert ran == []
+
+
+def test_spawn_without_move_that_borrows_nothing_runs():
+    assert spawn(lambda: 41 + 1, move=False).join() == 42
+
+
+def scoped_counter():
+    counter = Mutex(0)
+    with scope() as s:
+        for _ in range(2):
+            s.spawn(lambda: _bump(counter))
+    return counter.into_inner()
+
+
+def test_a_scoped_mutex_counter_has_one_outcome_in_every_schedule():
+    exploration = explore(scoped_counter, mode="every")
+    assert exploration.complete
+    assert list(exploration.outcomes) == [2] and exploration.schedules == 2
+
+
+def test_a_scoped_program_replays_step_for_step():
+    result = replay(scoped_counter, [2, 1], strict=True)
+    locks = [step.thread for step in result.trace if step.op == "lock"]
+    assert locks == [2, 1] and result.outcome == 2
