@@ -7,9 +7,15 @@ and feedback goes to feedback/ (those three stay out of git).
 
 import os
 
+from rustsync.course import folder
 from rustsync.grading import hooks, notes
 
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it loads this file
+
+# A command that would fail or go astray stops here and says what to run instead: an assignment
+# name that is not one of source/'s (the list, and the likely one), `autograde` with no collected
+# submission (rustsync/course/folder.py).
+folder.stop_if_wrong(os.path.dirname(os.path.abspath(__file__)))
 
 c.CourseDirectory.course_id = "rust-shared-state"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))

@@ -45,7 +45,8 @@ INSTALL_HINT = ("The browser test drives Debian's Chromium through Playwright. I
 
 # Outside a git checkout, what is never copied: git, caches, and what grading runs produce.
 _NOT_COPIED = {".git", ".pytest_cache", ".ruff_cache", "__pycache__", ".ipynb_checkpoints", "screenshots",
-               "node_modules", "gradebook.db", "submitted", "feedback", "autograded", "bench/out", "grades.csv"}
+               "node_modules", "gradebook.db", "submitted", "feedback", "autograded", "bench/out", "grades.csv",
+               ".venv"}  # the environment start.sh makes
 
 # Settings a student would click away; written as the server's user settings.
 _SETTINGS = {

@@ -1,26 +1,29 @@
-"""The README's commands, run as written and in order, on fresh copies of the course.
+"""The commands of the README and of docs/, run as written and in order, on fresh copies of the course.
 
-- "Start": the install line is the one `.ci/run` runs; the `jupyter lab` line serves the
-  course's folder, sends `/` to lesson 00, and its Assignments tab lists (an empty list,
-  not "the exchange directory does not exist").
-- "Instructor workflow": every command of its shell blocks (before its `###` subsections),
-  in order, in bash, as people type them: the instructor's in a copy of the course as a
-  fresh clone has it (no gradebook, nothing generated), each student's in a copy of their
-  own, with a HOME of their own. Between fetch and submit, `ann` writes the solutions of source/ into her
-  notebook and `bob` the racy fix of tests/submissions/. Then the scores in the
-  gradebook and in the export, each student's feedback as fetch_feedback brings it (no
-  hidden test in it), and the links from the fetched notebook to its lesson. The block
-  for after an edit (generate_assignment, release again) runs last and leaves release/
-  as it is.
+- README, "Start" and "Test": one command each, `./start.sh` (run by tests/test_start.py)
+  and `./test.sh`, which is what `.ci/run` runs and nothing else.
+- docs/instructors.md, "Instructor workflow": every command of its shell blocks (before its
+  `##` subsections), in order, in bash, as people type them: the instructor's in a copy of
+  the course as a fresh clone has it (no gradebook, nothing generated), each student's in a
+  copy of their own, with a HOME of their own. Between fetch and submit, `ann` writes the
+  solutions of source/ into her notebook and `bob` the racy fix of tests/submissions/. Then
+  the scores in the gradebook and in the export, each student's feedback as fetch_feedback
+  brings it (no hidden test in it), and the links from the fetched notebook to its lesson.
+  The block for after an edit (generate_assignment, release again) runs last and leaves
+  release/ as it is. Then docs/troubleshooting.md: bob submits the correct answer again and
+  the "submitted again" block gives him every mark; the "several students from one account"
+  block hands in two submissions from one HOME, which collect keeps apart.
+- docs/development.md: each listing command prints what its comment says.
+- Every relative link of the README and of docs/ opens a file, and its `#anchor` a heading.
 
 What differs from a real class lies outside the commands: the exchange is a temporary
-folder (the README's `/tmp/exchange` is replaced by it, and NBGRADER_EXCHANGE names it),
+folder (the docs' `/tmp/exchange` is replaced by it, and NBGRADER_EXCHANGE names it),
 and each student's id is set in their own ~/.jupyter/nbgrader_config.py, as their login
-name would give it. When the README and the course drift apart, this fails.
+name would give it. When the docs and the course drift apart, this fails.
 
-SLOW: the workflow starts nbgrader 14 times (each start costs about 5 s of CPU; the
-students' commands run side by side), autograde runs two submissions in the sandbox and
-generate_assignment seven notebooks: about 100 s of CPU in all.
+SLOW: the workflow starts nbgrader about 20 times (each start costs about 5 s of CPU; the
+students' commands run side by side), autograde runs three submissions in the sandbox and
+generate_assignment seven notebooks: about 120 s of CPU in all.
 """
 
 from __future__ import annotations
@@ -29,11 +32,8 @@ import csv
 import json
 import os
 import re
-import secrets
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,10 +51,10 @@ from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 SUBMISSIONS = ROOT / "tests" / "submissions"
 COURSE = "rust-shared-state"
 README_EXCHANGE = "/tmp/exchange"
-LESSON_00 = "notebooks/00-shared-state-concurrency.ipynb"
 # The order an assignment goes through, from release to the feedback; the README may add steps between
 # them. `export` may come anywhere after `autograde`.
 WORKFLOW = ["release_assignment", "fetch_assignment", "submit", "collect", "autograde", "generate_feedback",
@@ -68,11 +68,11 @@ pytestmark = pytest.mark.timeout(1500)
 # --- reading the README ------------------------------------------------------------------------------
 
 
-def section(title: str) -> str:
-    """The text of the README's `## title` section, up to its first `###` subsection."""
-    parts = re.split(r"^## ", README.read_text(), flags=re.M)
+def section(title: str, page: Path = README) -> str:
+    """The text of the `## title` section of `page` (the README by default), up to its first `###` subsection."""
+    parts = re.split(r"^## ", page.read_text(), flags=re.M)
     found = [p for p in parts if p.split("\n", 1)[0].strip() == title]
-    assert len(found) == 1, f"the README has {len(found)} sections '## {title}'"
+    assert len(found) == 1, f"{page.relative_to(ROOT)} has {len(found)} sections '## {title}'"
     return re.split(r"^### ", found[0], flags=re.M)[0]
 
 
@@ -110,7 +110,7 @@ def in_exchange(command: str, exchange: Path) -> str:
     command = command.replace(README_EXCHANGE, str(exchange))
     for word in shlex.split(command):
         if word.startswith("--Exchange.root="):
-            assert word.split("=", 1)[1] == str(exchange), (
+            assert word.split("=", 1)[1].rstrip(")") == str(exchange), (  # `)`: the end of a subshell
                 f"`{command}` names an exchange other than {README_EXCHANGE}, the README's: the test would use it")
     return command
 
@@ -229,96 +229,79 @@ def lesson_links(notebook: Path, root: Path) -> dict[str, Path]:
     return links
 
 
-# --- Start ---------------------------------------------------------------------------------------------
+# --- Start and Test --------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_the_readme_gives_one_command_to_start_and_one_to_test_and_ci_runs_the_test_command():
+    """`./start.sh` itself runs in tests/test_start.py; `./test.sh` is the suite and cannot run inside it."""
+    assert [c for block in shell_commands(section("Start")) for c in block] == ["./start.sh"]
+    assert [c for block in shell_commands(section("Test")) for c in block] == ["./test.sh"]
+    for script in ("start.sh", "test.sh"):
+        assert os.access(ROOT / script, os.X_OK), f"{script} is not executable"
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.startswith("#")]
+    commands = [line for line in ci if not line.startswith(("set ", "cd "))]
+    assert commands == ["exec ./test.sh"], f".ci/run should run ./test.sh and nothing else: {commands}"
+    test_sh = (ROOT / "test.sh").read_text()
+    for step in ("apt-get install -y", "chromium", "bubblewrap", "deploy/hub/setup.sh env", "./start.sh --prepare",
+                 "-m pytest"):
+        assert step in test_sh, f"test.sh does not run `{step}`"
 
 
-def _get(url: str, token: str, redirect: bool = True):
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
+def test_the_listings_commands_of_docs_development_print_what_their_comments_say():
+    """docs/development.md: each `python listings/...` line, run as written, prints the text of its comment."""
+    block = re.search(r"^```bash\n(python listings/.*?)^```", (DOCS / "development.md").read_text(), flags=re.M | re.S)
+    assert block, "docs/development.md has no block of listings commands"
+    lines = [line for line in block[1].splitlines() if line.strip()]
+    assert len(lines) == 4, lines
+    for line in lines:
+        command, said = (part.strip() for part in line.split("#", 1))
+        done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                                          os.environ.get("PATH", "")])})
+        assert said in done.stdout + done.stderr, (command, done.stdout[-2000:], done.stderr[-2000:])
 
-    opener = urllib.request.build_opener(*([] if redirect else [NoRedirect()]))
-    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-    try:
-        with opener.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+
+# --- links ----------------------------------------------------------------------------------------------
 
 
-def test_start_installs_as_ci_does_and_opens_lesson_00_on_the_course_root(tmp_path):
-    blocks = shell_commands(section("Start"))
-    assert blocks, "the README's Start section has no bash block"
-    install, *rest = blocks[0]
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert install in ci.splitlines(), f"`{install}` is not what .ci/run installs with"
-    for block in blocks[1:]:  # the other set-up steps (the hub's software) are .ci/run's too
-        for command in block:
-            assert command in ci.splitlines(), f"`{command}` (README, Start) is not in .ci/run"
-    labs = [c for c in rest if shlex.split(c)[:2] == ["jupyter", "lab"]]
-    assert len(labs) == 1, f"the Start block should start JupyterLab once: {rest}"
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a Markdown page's headings."""
+    found = set()
+    for line in page.read_text().splitlines():
+        match = re.match(r"#+\s+(.*)", line)
+        if match:
+            text = re.sub(r"[^\w\- ]", "", match[1].strip().lower())
+            found.add(text.replace(" ", "-"))
+    return found
 
-    course = copy_course(tmp_path / "course")
-    exchange = tmp_path / "exchange"
-    env = person_env(tmp_path / "home", exchange)
-    port, token = _free_port(), secrets.token_hex(16)
-    # what the README's command needs here: no browser to open, a free port, a known token, and as root --allow-root
-    extra = f" --no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
-    if os.geteuid() == 0:
-        extra += " --allow-root"
-    log = tmp_path / "jupyterlab.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(["bash", "-c", "exec " + labs[0] + extra], cwd=course, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, f"`{labs[0]}` stopped:\n{log.read_text()[-3000:]}"
-            try:
-                if _get(f"{base}/api/status", token)[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            assert time.monotonic() < deadline, f"JupyterLab did not answer within 120 s:\n{log.read_text()[-3000:]}"
-            time.sleep(0.5)
 
-        status, headers, _ = _get(f"{base}/", token, redirect=False)
-        assert status in (301, 302) and urllib.parse.urlparse(headers["Location"]).path == f"/lab/tree/{LESSON_00}", (
-            status, headers.get("Location"))
-        status, _, body = _get(f"{base}/api/contents/", token)
-        names = {item["name"] for item in json.loads(body)["content"]}
-        assert {"notebooks", "release", "source", "nbgrader_config.py"} <= names, f"JupyterLab's root shows {names}"
-        assert _get(f"{base}/api/contents/{LESSON_00}?content=0", token)[0] == 200
-
-        # the Assignments tab: no assignment released yet, and a list rather than "the exchange does not exist"
-        status, _, body = _get(f"{base}/assignments?course_id={COURSE}", token)
-        listed = json.loads(body)
-        assert status == 200 and listed["success"] is True and listed["value"] == [], listed
-        assert exchange.is_dir() and (exchange.stat().st_mode & 0o777) == 0o777
-    finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+def test_every_relative_link_of_the_readme_and_docs_opens_a_file_and_its_anchor_a_heading():
+    pages = [README, *sorted(DOCS.glob("*.md"))]
+    assert len(pages) >= 7, pages
+    broken = []
+    for page in pages:
+        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.M | re.S)  # code blocks hold no links
+        for href in re.findall(r"\]\(([^)\s]+)\)", text):
+            if urllib.parse.urlparse(href).scheme:
+                continue
+            path, _, anchor = href.partition("#")
+            target = (page.parent / urllib.parse.unquote(path)).resolve() if path else page
+            if not target.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {href} (no such file)")
+            elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+                broken.append(f"{page.relative_to(ROOT)}: {href} (no such heading)")
+    assert not broken, broken
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", README.read_text()))
+    assert linked == {p.name for p in DOCS.glob("*.md")}, "the README should link every page of docs/"
 
 
 # --- Instructor workflow --------------------------------------------------------------------------------
 
 
 def test_the_readme_workflow_grades_a_fresh_clone_and_each_student_gets_feedback(tmp_path):
-    commands = [c for block in shell_commands(section("Instructor workflow")) for c in block]
-    assert commands, "the README's Instructor workflow has no bash block"
+    commands = [c for block in shell_commands(section("Instructor workflow", DOCS / "instructors.md")) for c in block]
+    assert commands, "docs/instructors.md's Instructor workflow has no bash block"
     steps = [nbgrader_step(c) for c in commands]
     assert None not in steps, f"commands of the Instructor workflow that are not nbgrader's: {commands}"
     # The block for after an edit comes last: all before it must work on a fresh clone, where
@@ -397,6 +380,33 @@ def test_the_readme_workflow_grades_a_fresh_clone_and_each_student_gets_feedback
 
     # the block for after an edit (run last, above) leaves release/ as the course has it
     assert notebooks_in(course / "release") == release_before
+
+    # docs/troubleshooting.md: bob hands in the correct answer again, and the "submitted again" block grades it
+    trouble = DOCS / "troubleshooting.md"
+    again = [c for block in shell_commands(section("A student submitted again", trouble)) for c in block]
+    assert [nbgrader_step(c) for c in again] == ["collect", "autograde"], again
+    assert all(assignment in shlex.split(c) for c in again), again
+    bob = students["bob"]
+    solve(bob["course"] / assignment / f"{assignment}.ipynb", assignment)
+    time.sleep(1)  # a later submission
+    run(in_exchange(commands[steps.index("submit")], exchange), (bob["course"], bob["env"]))
+    for command in again:
+        run(in_exchange(command, exchange), (course, instructor))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE) as gb:
+        regraded = {g.name: g.score for g in gb.find_submission(assignment, "bob").notebooks[0].grades
+                    if g.name in points}
+    assert regraded == points, "bob's second submission was not collected and graded again"
+
+    # "several students from one account": two ids from one HOME, which collect keeps apart
+    several = [c for block in shell_commands(section("Trying several students from one account", trouble))
+               for c in block]
+    assert several, "docs/troubleshooting.md has no commands for several students"
+    one = tmp_path / "one-account"
+    for command in several:
+        run(in_exchange(command, exchange), (tmp_path, person_env(one, exchange)))
+    run(in_exchange(commands[steps.index("collect")], exchange), (course, instructor))
+    collected = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}"))
+    assert collected == ["ann", "bob", "cat"], collected
 
 
 def test_autograde_on_a_fresh_clone_refuses_a_release_that_source_does_not_generate(tmp_path):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Add students or instructors to the course on this server (README, "Teaching a class"). As root:
+# Add students or instructors to the course on this server (docs/hub.md). As root:
 #
 #   deploy/hub/add-user.sh student alice bob
 #   deploy/hub/add-user.sh instructor carol

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up one server to teach the course on JupyterHub (README, "Teaching a class"). As root, from a
+# Set up one server to teach the course on JupyterHub (docs/hub.md). As root, from a
 # clone of the course's repository:
 #
 #   deploy/hub/setup.sh          everything: the software below, then the course
@@ -72,7 +72,9 @@ the_course() {
         if [ -d "$repo/.git" ]; then
             git clone --quiet "$repo" "$home/$course"
         else
-            cp -a "$repo" "$home/$course"
+            # not the environment start.sh makes, nor a self-study student's working copies
+            mkdir -p "$home/$course"
+            tar -C "$repo" --exclude=./.venv --exclude='./a[0-9][0-9]_*' -cf - . | tar -C "$home/$course" -xf -
         fi
         chown -R "$grader:" "$home/$course"
     fi

@@ -38,7 +38,28 @@ from traitlets import Bool, Dict, Integer
 from .. import sandbox
 from . import runner
 
-__all__ = ["QuietOverwriteCells", "TrustedExecute", "hide_test_tracebacks"]
+__all__ = ["QuietOverwriteCells", "TrustedExecute", "hide_test_tracebacks", "quiet_gradebook_warnings"]
+
+
+def quiet_gradebook_warnings():
+    """Silence the three SQLAlchemy warnings nbgrader's gradebook raises for each submission it grades.
+
+    nbgrader 0.9's `Gradebook.update_or_create_submission` builds a submission's rows while
+    SQLAlchemy 2 autoflushes ("Object of type <SubmittedAssignment> not in session, add
+    operation along 'Student.submissions' will not proceed", the same for
+    'Assignment.submissions' and 'Notebook.submissions'); it adds those rows itself right
+    after, so the rows written are complete. Only these messages, and only from nbgrader's
+    gradebook module, are silenced.
+    """
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session, add operation along",
+                            category=SAWarning, module=r"nbgrader\.api")
+
+
+quiet_gradebook_warnings()
 
 PASSED = "passed: the grader ran this test on your code, outside your notebook\n"
 
@@ -117,9 +138,18 @@ class TrustedExecute(sandbox.SandboxedExecute):
     def _refuse(self, message):
         TrustedExecute._refusals[self._course_key()] = message
 
+    _warned_root = False
+
     def preprocess(self, nb, resources):
         if not self.enabled:
             return nb, resources
+        if os.geteuid() == 0 and not TrustedExecute._warned_root:  # once per process, before the first notebook
+            from nbgrader.coursedir import CourseDirectory
+
+            from ..course.folder import ROOT_WARNING
+
+            TrustedExecute._warned_root = True
+            self.log.warning(ROOT_WARNING.format(root=CourseDirectory(config=self.config).root))
         refusal = TrustedExecute._refusals.get(self._course_key())
         if refusal:
             raise NbGraderException(refusal)

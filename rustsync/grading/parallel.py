@@ -258,6 +258,18 @@ def prepare(assignment, course_dir=".", extra_args=()):
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.apps.autogradeapp import AutogradeApp
 
+    from ..course import folder
+
+    if not os.path.isfile(os.path.join(course_dir, "nbgrader_config.py")):
+        found = folder.find_course(course_dir)
+        where = (f"from the course's folder: cd {found} && python -m rustsync.grading.parallel {assignment}" if found
+                 else "from the course's folder, where nbgrader_config.py and source/ are, or name it: --course-dir "
+                 "FOLDER")
+        raise Refused(f"Not grading: {os.path.abspath(course_dir)} is not the course's folder (it has no "
+                      f"nbgrader_config.py). Run this command {where}")
+    wrong = folder.unknown_assignment(course_dir, assignment, "autograde")
+    if wrong:
+        raise Refused(f"Not grading: {wrong.replace('nbgrader autograde', 'python -m rustsync.grading.parallel')}")
     saved_cwd = os.getcwd()
     os.chdir(course_dir)
     app = AutogradeApp.instance()
@@ -419,7 +431,10 @@ def grade(assignment, *, course_dir=".", jobs=None, students=None, force=False, 
     chosen = [s for s in course.students if not students or any(fnmatch.fnmatchcase(s, p) for p in students)]
     outcome = Outcome(assignment, jobs)
     if not chosen:
-        print(f"No submission of {assignment} to grade in {course.root}", file=stream)
+        from ..course.folder import no_submissions
+
+        print(no_submissions(course.root, assignment, students) or f"No submission of {assignment} to grade in "
+              f"{course.root}", file=stream)
         outcome.jobs, outcome.seconds = 0, time.perf_counter() - start
         return outcome
     args = list(extra_args) + (["--force"] if force else [])
@@ -455,6 +470,10 @@ def grade(assignment, *, course_dir=".", jobs=None, students=None, force=False, 
         else:
             worker.student = None
 
+    if os.geteuid() == 0 and not quiet:
+        from ..course.folder import ROOT_WARNING
+
+        print(f"WARNING: {ROOT_WARNING.format(root=course.root)}", file=stream)
     tqdm.monitor_interval = 0  # no monitor thread: a worker started later is still forked from one thread
     bar = tqdm(total=len(chosen), unit="submission", desc=assignment, file=stream, disable=not progress,
                dynamic_ncols=True)
@@ -486,7 +505,7 @@ def grade(assignment, *, course_dir=".", jobs=None, students=None, force=False, 
                         logs.write(f"===== {student} ({message['seconds']:.1f} s)\n{message['log']}\n")
                         logs.flush()
                     for level, text in _entries(message["log"]):
-                        if level == "WARNING":
+                        if level == "WARNING" and not text.startswith("You are grading as root"):  # said once
                             note(f"[{student}] {text}")
                     if message["rows"] is not None and "Skipping existing assignment" not in message["log"]:
                         try:
