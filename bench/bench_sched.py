@@ -1,65 +1,57 @@
 """Scheduler speed and panel latency, printed (not asserted): python bench/bench_sched.py [--quick]
 
-In one run: `explore` on the racy counter (2 threads x 4 increments, 3 x 2, 4 x 2), the
-same counts from a plain enumerator (a Python loop over every interleaving of an
-abstract model of the counter, no scheduler), and their ratios; `explore(mode="every")`,
-which runs each schedule; seeded single runs; and each slider panel's update at its
-largest setting (compute, draw, PNG), measured in this process. `--quick` skips the
-plain enumerator's 63 million interleavings of 4 x 2 (several minutes).
+In one run: `explore` on the racy counter and on Listing 16-15 as written, against an
+independent dynamic program (tests/test_sched_dp.py: the completions of each abstract state
+memoised, without and with threads alike merged), with the ratios; `minimal_schedule`
+on the racy counter at ten threads against frontrun's DPOR finding the same race (when
+frontrun is installed: `pip install frontrun`); `explore(mode="every")`, which runs
+each schedule; seeded single runs; and each slider panel's update at its largest
+setting (compute, draw, PNG), measured in this process. `--quick` skips the sizes whose
+plain dynamic program takes minutes (racy 5 x 2: about 3 minutes; racy 10 x 1: hours).
 """
 
 import contextlib
 import io
+import os
 import statistics
 import sys
 import time
-from collections import Counter
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import test_sched_dp as sched_dp  # noqa: E402
+
+from rustsync import Arc, Mutex, spawn  # noqa: E402
 from rustsync.lab import opposite_diners, racy_counter  # noqa: E402
-from rustsync.sched import Deadlock, explore, interleavings, run  # noqa: E402
+from rustsync.sched import Deadlock, explore, minimal_schedule, run  # noqa: E402
 from rustsync.widgets import LostUpdatePanel, OutcomePanel, SchedulePanel  # noqa: E402
 
 
-def plain_enumerator(threads, increments):
-    """Every interleaving of `threads` workers doing `read; write read+1`, `increments` times: final counts.
+def listing_16_15(threads=10):
+    """Listing 16-15 as written: Arc(Mutex(0)), ten threads each Arc.clone, lock, add 1; join; read."""
 
-    A depth-first loop over an abstract model (program counters, the value each thread
-    read, the counter), one leaf per interleaving: what enumerating costs without a scheduler.
-    """
-    steps = 2 * increments
-    pcs = [0] * threads
-    seen = [0] * threads
-    cell = [0]
-    counts = Counter()
+    def program():
+        counter = Arc(Mutex(0, name="counter"))
+        handles = []
+        for _ in range(threads):
+            counter_clone = Arc.clone(counter)
 
-    def go():
-        moved = False
-        for t in range(threads):
-            pc = pcs[t]
-            if pc == steps:
-                continue
-            moved = True
-            pcs[t] = pc + 1
-            if pc % 2 == 0:
-                old = seen[t]
-                seen[t] = cell[0]
-                go()
-                seen[t] = old
-            else:
-                old = cell[0]
-                cell[0] = seen[t] + 1
-                go()
-                cell[0] = old
-            pcs[t] = pc
-        if not moved:
-            counts[cell[0]] += 1
+            def work():
+                with counter_clone.lock() as num:
+                    num.value += 1
 
-    go()
-    return counts
+            handles.append(spawn(work))  # spawn takes counter_clone's value now, as Rust's `move`
+        for handle in handles:
+            handle.join()
+        with counter.lock() as num:
+            return num.value
+
+    return program
 
 
 def timed(func):
@@ -68,19 +60,65 @@ def timed(func):
     return result, time.perf_counter() - began
 
 
-def compare(threads, increments, plain=True):
-    exploration, engine = timed(lambda: explore(racy_counter(threads, increments)))
-    total = interleavings(*([2 * increments] * threads))
-    assert exploration.schedules == total and exploration.complete, exploration
-    line = (f"{threads} threads x {increments}: {total:>11,} schedules   explore {engine:7.3f} s "
-            f"({exploration.runs} runs, {exploration.states:,} states)")
+def as_tuples(outcomes):
+    return {(o,) if not isinstance(o, tuple) else o: n for o, n in outcomes.items()}
+
+
+def compare(label, program, ops, plain=True):
+    """One row: explore, the dynamic program without and with threads alike merged, ratios."""
+    exploration, engine = timed(lambda: explore(program, step_timeout=60, max_states=20_000_000))
+    assert exploration.complete, exploration.note
+    alike, dp_alike = timed(lambda: sched_dp.count(ops, alike=True))
+    assert as_tuples(exploration.outcomes) == dict(alike), (exploration.outcomes, alike)
     if plain:
-        counts, enumerator = timed(lambda: plain_enumerator(threads, increments))
-        assert counts == exploration.outcomes, (counts, exploration.outcomes)
-        line += f"   plain enumerator {enumerator:8.3f} s   ratio {engine / enumerator:6.2f}"
+        counts, dp_plain = timed(lambda: sched_dp.count(ops))
+        assert counts == alike
+        plain_cells = f"{dp_plain:9.3f} s {engine / dp_plain:7.2f}x"
     else:
-        line += "   plain enumerator skipped (--quick)"
-    print(line, flush=True)
+        plain_cells = f"{'skipped':>11} {'':>8}"
+    print(f"{label:<22} {exploration.schedules:>22,} {engine:8.3f} s {exploration.states:>9,} "
+          f"{'yes' if exploration.symmetric else 'no':>4} {plain_cells} {dp_alike:9.3f} s "
+          f"{engine / dp_alike:7.2f}x", flush=True)
+
+
+def counts_table(quick):
+    explore(racy_counter(2, 1))  # the first call's imports and warm-up, not timed
+    sched_dp.count(sched_dp.racy(2, 1))
+    print("explore against a dynamic program over abstract states (tests/test_sched_dp.py), same run:")
+    print(f"{'program':<22} {'interleavings':>22} {'explore':>10} {'states':>9} {'alike':>4} "
+          f"{'DP plain':>11} {'ratio':>8} {'DP alike':>11} {'ratio':>8}")
+    compare("racy 2 x 4", racy_counter(2, 4), sched_dp.racy(2, 4))
+    compare("racy 3 x 2", racy_counter(3, 2), sched_dp.racy(3, 2))
+    compare("racy 3 x 3", racy_counter(3, 3), sched_dp.racy(3, 3))
+    compare("racy 4 x 2", racy_counter(4, 2), sched_dp.racy(4, 2))
+    compare("racy 5 x 2", racy_counter(5, 2), sched_dp.racy(5, 2), plain=not quick)
+    compare("racy 10 x 1", racy_counter(10, 1), sched_dp.racy(10, 1), plain=False)
+    compare("Listing 16-15 (10)", listing_16_15(10), sched_dp.locked(10, 1))
+
+
+def simplest_against_frontrun():
+    """minimal_schedule on racy 10 x 1, and frontrun finding the same lost update, same run."""
+    found, ours = timed(lambda: minimal_schedule(racy_counter(10, 1), lambda count: count < 10, step_timeout=60))
+    print(f"minimal_schedule, racy 10 x 1: {ours:.3f} s ({found.preemptions} preemption, "
+          f"{len(found.schedule)} steps, outcome {found.outcome})", flush=True)
+    try:
+        import frontrun
+    except ImportError:
+        print("  frontrun not installed (pip install frontrun): not compared")
+        return
+
+    class Counter:
+        def __init__(self):
+            self.value = 0
+
+    def work(counter):
+        seen = counter.value
+        counter.value = seen + 1
+
+    os.environ.setdefault("FRONTRUN_ACTIVE", "1")
+    result, theirs = timed(lambda: frontrun.explore(Counter, work, lambda c: c.value == 10, count=10))
+    assert not result.property_holds
+    print(f"  frontrun DPOR, the same race: {theirs:.3f} s   ratio {ours / theirs:.2f}", flush=True)
 
 
 def rate(program, label):
@@ -129,10 +167,9 @@ def panels():
 
 def main():
     quick = "--quick" in sys.argv
-    print("explore (counting through the model's states) against a plain enumerator, same run:")
-    compare(2, 4)
-    compare(3, 2)
-    compare(4, 2, plain=not quick)
+    counts_table(quick)
+    print()
+    simplest_against_frontrun()
     print()
     print('explore(mode="every"): one execution per schedule')
     rate(racy_counter(2, 3), "racy counter, 2 threads x 3")

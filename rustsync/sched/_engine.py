@@ -1,250 +1,39 @@
-"""The machinery under `rustsync.sched`: threads simulated on greenlets, one execution, the watchdog.
+"""The machinery under `rustsync.sched`: the racy cell, threads simulated on greenlets, one execution, choosing.
 
 Every execution, whatever explores it, goes through `_Execution.run`: the explorers
 differ only in who chooses the next thread (`chooser`) and in whether a recorder
-watches the threads (`recorder`, used by the model explorer in `_model`).
+watches the threads (`recorder`, the model explorer's, in `_recorder`). What a run
+gives is in `_results`, the watchdog in `_watchdog`; both are named here too.
 """
 
 from __future__ import annotations
 
-import atexit
-import ctypes
-import math
 import random
-import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 
 import greenlet
 
 from .. import _sim
 from ..errors import DeadlockError, JoinTimeout, PoisonError, ScheduleAborted, ThreadPanicked
 from ..ownership import bind_at_spawn
-
-# --- results ----------------------------------------------------------------------
-
-
-class ScheduleError(ValueError):
-    """A schedule that cannot be followed: a thread that is blocked, finished or unknown."""
-
-
-class StuckThread(RuntimeError):
-    """A simulated thread ran too long without reaching a step of the course's primitives."""
-
-
-class StopRun(Exception):
-    """Raised by a chooser to end a run early (the run's threads are unwound; `run` returns None)."""
-
-
-@dataclass(slots=True)
-class Event:
-    """One entry of a trace: a step (with its index) or an event inside a step."""
-
-    step: int | None
-    thread: int
-    op: str
-    obj: str
-    value: object = None
-    held: tuple = ()
-
-    def __str__(self):
-        index = f"{self.step:>3}" if self.step is not None else "   "
-        value = "" if self.value is None else f" -> {self.value!r}"
-        held = f"  [holds {', '.join(self.held)}]" if self.held else ""
-        return f"{index}  T{self.thread}  {self.op:<10} {self.obj}{value}{held}"
-
-
-@dataclass(frozen=True)
-class Deadlock:
-    """Every live thread is blocked: `waits` lists (thread, what it waits for, held by)."""
-
-    waits: tuple
-    cycle: tuple
-
-    def __str__(self):
-        parts = [f"thread {t} waits for `{what}` held by thread {holder}" for t, what, holder in self.waits
-                 if t in self.cycle]
-        return "deadlock: " + "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class Panic:
-    """A thread raised: the outcome of a run whose main thread died of an exception."""
-
-    thread: int
-    error: str
-
-    def __str__(self):
-        return f"thread {self.thread} panicked: {self.error}"
-
-
-@dataclass(frozen=True)
-class StepLimit:
-    """A schedule still running after `steps` steps (`max_steps`): `running` are the threads that had not ended."""
-
-    steps: int
-    running: tuple
-
-    def __str__(self):
-        who = ", ".join(str(t) for t in self.running)
-        return f"still running after {self.steps} steps: thread{'s' if len(self.running) > 1 else ''} {who}"
-
-
-@dataclass(frozen=True)
-class Violation:
-    """The invariant failed: `message` is what it returned, `step` the index of the step after which it did.
-
-    `step` is -1 when the invariant failed before the first step. Two violations with the
-    same message are the same outcome, wherever they happened, so that `explore` counts
-    them together; `step` is that of the schedule in `examples`.
-    """
-
-    message: str
-    step: int = field(default=-1, compare=False)
-
-    def __str__(self):
-        return f"invariant violated: {self.message}"
-
-
-@dataclass
-class Run:
-    """One execution: its outcome, the schedule it followed, and its trace.
-
-    `unjoined` lists the spawned threads that nobody joined (thread ids, in order): a
-    function that must join every thread it spawns has it empty.
-    """
-
-    outcome: object
-    schedule: list
-    trace: list
-    deadlock: Deadlock | None = None
-    panics: dict = field(default_factory=dict)
-    choices: list = field(default_factory=list, repr=False)
-    threads: int = 1
-    unjoined: tuple = ()
-
-    @property
-    def completed(self):
-        return self.deadlock is None and not isinstance(self.outcome, (Panic, StepLimit, Violation))
-
-    @property
-    def violation(self):
-        """The `Violation` that ended the run, or None."""
-        return self.outcome if isinstance(self.outcome, Violation) else None
-
-    @property
-    def preemptions(self):
-        """How many times the schedule switched away from a thread that could have gone on."""
-        return sum(_preempts(enabled, tid, prev, yielded) for enabled, tid, prev, yielded in self.choices)
-
-    def show(self):
-        """The trace as text, one line per event."""
-        return "\n".join(str(e) for e in self.trace)
-
-
-def _order(item):
-    outcome = item[0]
-    return (0, outcome) if isinstance(outcome, (int, float)) else (1, str(outcome))
-
-
-@dataclass
-class Exploration:
-    """Every outcome an exploration reached, how often, and one schedule for each.
-
-    `outcomes[o]` is the number of schedules (interleavings) that end with `o`;
-    `examples[o]` is one of them, a list of thread ids for `replay`. `mode` says how
-    they were found ("model": each thread run once per distinct history, schedules
-    counted; "every": each schedule run), `runs` how many executions it took, `states`
-    how many states of the model it went through, `note` why a model exploration ran
-    schedules one by one instead, if it did. `deadlocks` and `violations` list the
-    outcomes that are a `Deadlock` or a `Violation` of the invariant.
-    """
-
-    outcomes: dict
-    examples: dict
-    schedules: int
-    complete: bool
-    preemption_bound: int | None = None
-    mode: str = "every"
-    runs: int = 0
-    states: int = 0
-    note: str = ""
-
-    def example(self, outcome):
-        return self.examples[freeze(outcome)]
-
-    @property
-    def deadlocks(self):
-        return [o for o in self.outcomes if isinstance(o, Deadlock)]
-
-    @property
-    def violations(self):
-        return [o for o in self.outcomes if isinstance(o, Violation)]
-
-    def __repr__(self):
-        shown = ", ".join(f"{o}: {n}" for o, n in sorted(self.outcomes.items(), key=_order))
-        return f"Exploration({self.schedules} schedules, outcomes {{{shown}}}, complete={self.complete})"
-
-
-# --- outcomes that cannot be dictionary keys ------------------------------------------
-
-
-class FrozenDict(dict):
-    """A dict outcome, made hashable (and read-only) so that explorations can count it."""
-
-    def __hash__(self):
-        return hash(frozenset(self.items()))
-
-    def _read_only(self, *args, **kwargs):
-        raise TypeError("an outcome is read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
-
-
-@dataclass(frozen=True, eq=False)
-class Unhashable:
-    """An outcome of a type that cannot be hashed, counted by its `repr`."""
-
-    text: str
-
-    def __eq__(self, other):
-        return isinstance(other, Unhashable) and other.text == self.text
-
-    def __hash__(self):
-        return hash(self.text)
-
-    def __repr__(self):
-        return self.text
-
-
-def freeze(value, depth=0):
-    """`value` if it can be a dictionary key, else a hashable copy (a tuple, a frozenset, a FrozenDict)."""
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        pass
-    if depth > 20:
-        return Unhashable(repr(value))
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v, depth + 1) for v in value)
-    if isinstance(value, (set, frozenset)):
-        return frozenset(freeze(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return FrozenDict((freeze(k, depth + 1), freeze(v, depth + 1)) for k, v in value.items())
-    if isinstance(value, bytearray):
-        return bytes(value)
-    return Unhashable(repr(value))
-
-
-def interleavings(*steps):
-    """How many ways threads with these numbers of steps can interleave: (sum)! / prod(n!)."""
-    total = math.factorial(sum(steps))
-    for n in steps:
-        total //= math.factorial(n)
-    return total
-
+from ._results import (  # noqa: F401 (re-exported: the grader lists the course's classes from here)
+    Deadlock,
+    Event,
+    Exploration,
+    FrozenDict,
+    Panic,
+    Run,
+    ScheduleError,
+    StepLimit,
+    StopRun,
+    StuckThread,
+    Unhashable,
+    Violation,
+    freeze,
+    interleavings,
+)
+from ._watchdog import GRACE, _collecting, _stop_thread, _watched  # noqa: F401
 
 # --- the racy cell ----------------------------------------------------------------
 
@@ -591,12 +380,18 @@ class _Execution:
         thread.glet.parent = here
         self.running = thread
         local.thread = thread
+        clock = self.clock
+        clock[0] = time.monotonic()
+        clock[2] = _collecting[0]
+        clock[1] += 1  # the program's own code runs: the watchdog times it
         try:
             thread.glet.switch()
         finally:
             local.thread = previous
             self.running = previous
-            self.clock[0] = time.monotonic()
+            clock[1] -= 1
+            clock[0] = time.monotonic()
+            clock[2] = _collecting[0]
 
     def spawn(self, parent, closure, name, moved, take=None):
         tid = len(self.threads)
@@ -712,12 +507,20 @@ class _Execution:
         local = _sim._local
         previous = local.__dict__.get("thread")
         local.thread = _Observer(self)
+        clock = self.clock
+        clock[0] = time.monotonic()
+        clock[2] = _collecting[0]
+        clock[1] += 1
         try:
             verdict = self.invariant()
         except BaseException:
             local.thread = previous
             self._unwind()  # the invariant's own error: the run's threads end, the error goes to the caller
             raise
+        finally:
+            clock[1] -= 1
+            clock[0] = time.monotonic()
+            clock[2] = _collecting[0]
         local.thread = previous
         if verdict is None:
             return None
@@ -820,84 +623,6 @@ def _cycle(waits):
         if node is not None:
             return tuple(path[path.index(node):])
     return ()
-
-
-# --- the watchdog -----------------------------------------------------------------------
-
-_workers = weakref.WeakSet()  # scheduler threads still alive, for the exit hook
-GRACE = 1.0  # seconds a stopped scheduler thread gets to end before it is reported as blocked
-
-
-def _watched(work, step_timeout):
-    """Run `work(clock, state)` on an OS thread of its own; stop it if a step takes too long.
-
-    `work` sets `clock[0]` after every step. Code that blocks outside the course's
-    primitives (a `threading.Lock`, `time.sleep`, an endless loop) stops setting it;
-    after `step_timeout` seconds the work is stopped (`state["stop"]`, and an exception
-    raised inside the thread, again until it ends) and `StuckThread` raised here. The
-    work never goes on to other schedules after that: an explorer checks the flag.
-    """
-    clock = [time.monotonic()]
-    state = {"execution": None, "stop": False}
-    box = {}
-
-    def target():
-        try:
-            box["result"] = work(clock, state)
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-        finally:
-            execution = state["execution"]
-            if execution is not None and not box.get("clean"):
-                try:  # greenlets must end on the thread that runs them, never at interpreter exit
-                    execution._unwind()
-                except BaseException:  # pragma: no cover - best effort while stopping
-                    pass
-            state["execution"] = None
-
-    thread = threading.Thread(target=target, daemon=True, name="rustsync-scheduler")
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.02)
-        if thread.is_alive() and time.monotonic() - clock[0] > step_timeout:
-            execution = state["execution"]
-            culprit = execution.running if execution is not None else None
-            state["stop"] = True
-            if execution is not None:
-                execution.aborting = True
-            ended = _stop_thread(thread)
-            who = f"thread {culprit.tid} ({culprit.name})" if culprit is not None else "a thread"
-            if ended:
-                what = ("loops forever, or is blocked outside them (time.sleep, a threading.Lock, input()). "
-                        "It was stopped.")
-            else:
-                _workers.add(thread)
-                what = ("is blocked outside them, in a call Python cannot interrupt (a threading.Lock, "
-                        "time.sleep, input()). It was stopped; its OS thread ends when that call returns.")
-            raise StuckThread(
-                f"{who} ran for more than {step_timeout} s without reaching a step of the course's "
-                f"primitives: it {what} help: inside scheduled code, use rustsync's Mutex, spawn, join and sleep."
-            )
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
-
-
-def _stop_thread(thread, grace=GRACE):
-    """Raise ScheduleAborted inside `thread` until it ends; True if it ended within `grace` seconds."""
-    deadline = time.monotonic() + grace
-    while thread.is_alive() and time.monotonic() < deadline:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(ScheduleAborted))
-        thread.join(0.2)  # again if it was swallowed (by a __del__, a gc callback) and the thread still runs
-    return not thread.is_alive()
-
-
-@atexit.register
-def _stop_leftovers():
-    """At exit, give blocked scheduler threads a last chance to end before the interpreter goes."""
-    for thread in list(_workers):
-        if thread.is_alive():
-            _stop_thread(thread, grace=0.5)
 
 
 # --- choosing ---------------------------------------------------------------------

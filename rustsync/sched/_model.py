@@ -18,32 +18,23 @@ observations, the same pieces, the same threads able to run, the same outcome), 
 so are the example schedules and a few random ones at the end: a program that breaks
 the model's assumptions (see `rustsync.sched`) makes `Inconsistent` raised, and the
 caller runs every schedule instead.
+
+Points with the same future are one node where the model can tell without running:
+after a join that waited and one that did not (`Model.node`), after joins made alone
+(the same), and a thread's end, one per result in the counted states (`merged`). The
+counted states also merge threads alike (`canonical`, used by `_searches`): a node's
+class-level name (`hid`) says where a thread is whichever thread alike it is, and
+`node_of` gives another thread alike's node at the same place. The learning runs of
+this module's recorder (`_recorder`) and the counts of `_searches` use it.
 """
 
 from __future__ import annotations
 
-import heapq
-import random
-import time
-import types
-from collections import Counter
-
-from ..errors import ScheduleAborted
 from ._engine import (
-    FINISHED,
     Deadlock,
     Panic,
-    RacyCell,
-    ScheduleError,
-    SimJoinHandle,
     StepLimit,
-    StopRun,
     _cycle,
-    _Execution,
-    _preempts,
-    _replayer,
-    _try_order,
-    freeze,
 )
 
 
@@ -61,6 +52,10 @@ class Restart(Exception):
 
 class LongSchedule(Exception):
     """A schedule ran past `max_steps`, and the exploration is to stop at the first such schedule."""
+
+
+class Asymmetric(Exception):
+    """Threads alike cannot be counted as one in this program: the counts are made without symmetry."""
 
 
 class Unknown(Exception):
@@ -114,6 +109,7 @@ def observe(op, content):
 # --- the model ------------------------------------------------------------------------------
 
 
+EXAMPLE_STATES = 20_000  # states the depth-first search for examples visits at most
 SHARED_DEPTH = 256  # observations after which a thread's pieces are no longer shared with threads alike
 
 
@@ -131,6 +127,7 @@ class Model:
         self.max_steps = max_steps
         self.split = split
         self.keys = {}  # node key -> node id
+        self.key_of = []  # node id -> its key
         self.origin_of = []  # node id -> origin of its thread
         self.piece = []  # node id -> (actions, end) or None
         # the piece's end, unpacked for the inner loops: its kind (-1 while unknown), what a
@@ -163,13 +160,48 @@ class Model:
         self.depth = []  # node -> how many observations led there (hkeys nest that deep)
         self.rep = {}  # hkey -> a node with that key whose piece is known and portable
         self.translated = 0
+        # Class-level names of nodes, for symmetry: an hkey interned as an int (hid), and the
+        # node each thread has at each hid, so that a state's threads alike can be permuted.
+        self.hid = []  # node -> hid, or -1 when the node is the thread's own (hkey None)
+        self.hkeys = []  # hid -> hkey
+        self.hids = {}  # hkey -> hid
+        self.hnode = {}  # (origin, hid) -> node
+        # A finished thread has no future: only what join() gives matters. Its nodes are
+        # merged into one per (origin, result) in the counted states.
+        self.final = {}  # (origin, fin) -> the node that stands for every end of `origin` with `fin`
+        self.fin_ids = {}  # (class, fin) -> a small int, the order of ends of threads alike
+        self.asymmetric = None  # why threads alike could not be counted as one, once seen
+        self.sym_key = {}  # node -> (class number, sort key, origin) or None: see `_sym_key`
+        self.cls_ids = {}  # class -> its number
+        self.movable_hid = {}  # hid -> whether a thread alike can be moved there (its piece is portable)
+        self.fin_hid = {}  # fin key (see `fin_key`) -> hid of an end with that result
+        self.sym_final = {}  # (origin, fin key) -> the node standing for that end
 
     # -- naming --------------------------------------------------------------------------
 
     def node(self, key, origin):
         n = self.keys.get(key)
         if n is None:
+            if key[0] != "root":
+                before = self.key_of[key[0]]
+                if (before[0] != "root" and before[1] is NOTYET and self.wait[key[0]] == JOIN
+                        and self.kind[key[0]] == PAUSE):
+                    # A join that waited goes on as one that found the thread ended: join()
+                    # returns the same, so the thread's future is the same (one node for both).
+                    n = self.keys[key] = self.child(before[0], key[1])
+                    return n
+                obs = key[1]
+                if _made_alone(obs) and before[0] != "root" and _made_alone(before[1]) and before[1][2] == obs[2]:
+                    # Two joins in a row, both while this thread was the only one running, with nothing
+                    # written between them: the first need not say so (the second says it, with the
+                    # same contents), so the history is the one where only the second was alone.
+                    mine, theirs = self.piece[key[0]], self.piece[before[0]]
+                    if (mine is not None and not mine[0] and mine[1][0] == OBSERVE and mine[1][1] == "join"
+                            and theirs is not None and theirs[1][0] == OBSERVE and theirs[1][1] == "join"):
+                        n = self.keys[key] = self.child(self.child(before[0], before[1][1]), obs)
+                        return n
             n = self.keys[key] = len(self.piece)
+            self.key_of.append(key)
             self.piece.append(None)
             self.origin_of.append(origin)
             self.kind.append(-1)
@@ -192,7 +224,40 @@ class Model:
                 # would exceed Python's recursion limit (a thread that retries for ever gets that far)
                 shared = parent is not None and depth <= SHARED_DEPTH and self.portable(key[1], origin)
                 self.hkey.append((parent, key[1]) if shared else None)
+            hk = self.hkey[n]
+            if hk is None:
+                self.hid.append(-1)
+            else:
+                h = self.hids.get(hk)
+                if h is None:
+                    h = self.hids[hk] = len(self.hkeys)
+                    self.hkeys.append(hk)
+                self.hid.append(h)
+                self.hnode.setdefault((origin, h), n)
         return n
+
+    def node_of(self, origin, h):
+        """The node of thread `origin` at the class-level point `h` (an hid), with its piece; None if there is none."""
+        n = self._node_at(origin, h)
+        if n is None or self.piece[n] is None and not self.translate(n):
+            return None
+        return n
+
+    def _node_at(self, origin, h):
+        n = self.hnode.get((origin, h))
+        if n is not None:
+            return n
+        hk = self.hkeys[h]
+        if hk[0] == "root":
+            if self.cls.get(origin) != hk[1]:
+                return None
+            n = self.root(origin)
+        else:
+            parent = self._node_at(origin, self.hids[hk[0]])
+            if parent is None:
+                return None
+            n = self.child(parent, hk[1])
+        return n if self.hid[n] == h else None
 
     def root(self, origin):
         return self.node(("root", origin), origin)
@@ -300,7 +365,7 @@ class Model:
         hkey = self.hkey[node]
         rep = self.rep.get(hkey) if hkey is not None else None
         if rep is None:
-            return False
+            return self._unalone(node)
         actions, end = self.piece[rep]
         theirs, mine = self.origin_of[rep], self.origin_of[node]
         moved = []
@@ -310,6 +375,26 @@ class Model:
             moved.append((kind, idx, value))
         self.learned(node, (tuple(moved), end))
         self.translated += 1
+        return True
+
+    def _unalone(self, node):
+        """Learn the piece after a join that found its thread alone from the same join made in company.
+
+        join() returns the same value either way, and the thread runs the same code; only a
+        read outside a step could tell, and the model follows those only where the thread is
+        alone in every schedule (see `rustsync.sched`). False when that join has no piece yet.
+        """
+        key = self.key_of[node]
+        if key[0] == "root" or not _made_alone(key[1]):
+            return False
+        parent = self.piece[key[0]]
+        if parent is None or not (parent[1][0] == OBSERVE and parent[1][1] == "join"
+                                  or parent[1][0] == PAUSE and parent[1][3] == JOIN):
+            return False
+        other = self.keys.get((key[0], key[1][1]))
+        if other is None or self.piece[other] is None:
+            return False
+        self.learned(node, self.piece[other])
         return True
 
     # -- states ----------------------------------------------------------------------------
@@ -386,6 +471,172 @@ class Model:
             if t in rejoined:
                 slept = False
         return (tuple(threads), _strip(contents)), slept
+
+    # -- counted states: finished threads merged, threads alike permuted -------------------------
+
+    def merged(self, state):
+        """`state` with each finished thread at the one node that stands for its end with its result."""
+        threads, contents = state
+        is_fin, final, origin_of, fin_of = self.is_fin, self.final, self.origin_of, self.fin_of
+        out = None
+        for p, n in enumerate(threads):
+            if is_fin[n]:
+                c = final.setdefault((origin_of[n], fin_of[n]), n)
+                if c != n:
+                    if out is None:
+                        out = list(threads)
+                    out[p] = c
+        return state if out is None else (tuple(out), contents)
+
+    def canonical(self, state, ended=True):
+        """The representative of `state` among the states equal to it but for a permutation of threads alike.
+
+        Threads alike run equal closures with equal captured values (`cls`); those that no
+        other thread's node refers to (a join waits for one) and whose point is portable are
+        sorted by their class-level point, and the holders of mutexes renamed to match.
+        Returns (state, perm), perm[i] the position of `state` whose thread position i now
+        plays, or None when nothing moved. Raises `Asymmetric` where the count of schedules
+        could depend on which of the threads alike is which (see `Explorer.count`).
+        """
+        threads, contents = state
+        waits_on, sym_key = self.waits_on, self.sym_key
+        refs = None
+        for n in threads:
+            w = waits_on[n]
+            if w >= 0:
+                if refs is None:
+                    refs = set()
+                refs.add(w)
+                if self.code[n] == TIMED and self.cls.get(w) is not None:
+                    raise Asymmetric("a join with a timeout waits for one of several threads alike")
+        groups = None
+        for p in range(1, len(threads)):
+            n = threads[p]
+            sk = sym_key.get(n, False)
+            if sk is False:
+                sk = self._sym_key(n)
+            if sk is None or refs is not None and sk[2] in refs:
+                continue
+            if groups is None:
+                groups = {sk[0]: [(p, sk[1])]}
+            else:
+                g = groups.get(sk[0])
+                if g is None:
+                    groups[sk[0]] = [(p, sk[1])]
+                else:
+                    g.append((p, sk[1]))
+        if groups is None:
+            return self.merged(state) if ended else state, None
+        out = None
+        sigma = None
+        perm = None
+        for c, members in groups.items():
+            if len(members) < 2:
+                continue
+            keys = [k for _, k in members]
+            ordered = sorted(keys)
+            if ordered[0] < 0 <= ordered[-1]:  # some have ended, some not
+                self._check_joiners(threads, members)
+            if ordered == keys:
+                continue
+            order = sorted(range(len(members)), key=keys.__getitem__)
+            origin_of = self.origin_of
+            if out is None:
+                out = list(threads)
+                sigma = {}
+                perm = list(range(len(threads)))
+            for i, j in enumerate(order):
+                p_new, p_old = members[i][0], members[j][0]
+                if i == j:
+                    continue
+                o_new = origin_of[threads[p_new]]
+                key = members[j][1]
+                target = self.final_of(o_new, c, key) if key < 0 else self.node_of(o_new, key)
+                if target is None:
+                    raise Asymmetric("a thread alike could not be moved to another's point")
+                out[p_new] = target
+                sigma[origin_of[threads[p_old]]] = o_new
+                perm[p_new] = p_old
+        if out is None:
+            return self.merged(state) if ended else state, None
+        if sigma:
+            is_mutex = self.is_mutex
+            moved = None
+            for idx, content in enumerate(contents):
+                if content != () and is_mutex[idx] and content[0] in sigma:
+                    if moved is None:
+                        moved = list(contents)
+                    moved[idx] = (sigma[content[0]],) + content[1:]
+            if moved is not None:
+                contents = tuple(moved)
+        return self.merged((tuple(out), contents)), tuple(perm)
+
+    def _sym_key(self, n):
+        """(class number, sort key, origin) of node `n` of a thread alike that can be moved, else None (cached)."""
+        o = self.origin_of[n]
+        c = self.cls.get(o)
+        sk = None
+        if c is not None:
+            c = (c, self.parent_of.get(o))  # alike: the same closure and captures, spawned by the same thread
+            ci = self.cls_ids.get(c)
+            if ci is None:
+                ci = self.cls_ids[c] = len(self.cls_ids)
+            if self.is_fin[n]:
+                key = self.fin_key(ci, n)
+            else:
+                h = self.hid[n]
+                key = h if h >= 0 and self.movable(h) else None
+            if key is not None:
+                sk = (ci, key, o)
+        if self.piece[n] is not None:
+            self.sym_key[n] = sk
+        return sk
+
+    def movable(self, h):
+        m = self.movable_hid.get(h)
+        if m is None:
+            m = self.movable_hid[h] = self.rep.get(self.hkeys[h]) is not None
+        return m
+
+    def fin_key(self, c, n):
+        """A negative int naming the end of thread alike `n` by its result; None if it cannot be moved."""
+        fin = self.fin_of[n]
+        key = self.fin_ids.get((c, fin))
+        if key is None:
+            if self.hid[n] < 0 or not self.portable(fin, self.origin_of[n]):
+                return None
+            if any(k[0] == c for k in self.fin_ids):
+                raise Asymmetric("threads alike ended with different results")
+            key = self.fin_ids[(c, fin)] = -1 - len(self.fin_ids)
+            self.fin_hid[key] = (self.hid[n], fin)
+        return key
+
+    def final_of(self, origin, c, key):
+        n = self.sym_final.get((origin, key))
+        if n is None:
+            h, fin = self.fin_hid[key]
+            n = self.final.get((origin, fin))
+            if n is None:
+                n = self.node_of(origin, h)
+                if n is None:
+                    return None
+                self.final[(origin, fin)] = n
+            self.sym_final[(origin, key)] = n
+        return n
+
+    def _check_joiners(self, threads, members):
+        """Threads alike, some ended and some not: whoever spawned them must not take a step now.
+
+        It may have joined some of them already, and a step between two of those joins
+        would see which ones had ended: the count would depend on which thread is which.
+        """
+        code, origin_of = self.code, self.origin_of
+        parents = {self.parent_of.get(origin_of[threads[members[0][0]]])}  # threads alike share their spawner
+        for n in threads:
+            c = code[n]
+            if (c == STEPS or c == LOCKS or c == UNLOCKS or c == TIMED) and origin_of[n] in parents:
+                raise Asymmetric("the thread that spawned threads alike takes a step while some of them have "
+                                 "ended and others not")
 
     def unlocking(self, threads):
         """Whether a thread is paused at a release (which may go on without a step after this one)."""
@@ -471,17 +722,26 @@ class Model:
                 threads[t] = node
                 return True
             if kind == OBSERVE:
-                node = self.child(node, self._observed(threads, contents, end))
+                obs = self._observed(threads, contents, end, self.origin_of[node])
+                if end[1] == "join" and self._solo(threads, t):
+                    obs = (SOLO, obs, _strip(contents))
+                node = self.child(node, obs)
             else:  # SPAWN: the child runs its first piece at once, then this thread goes on
                 threads[t] = node
                 threads.append(None)
                 ended = self._chain(threads, contents, len(threads) - 1, self.root(end[1])) or ended
                 node = self.child(node, SPAWNED)
 
-    def _observed(self, threads, contents, end):
+    def _observed(self, threads, contents, end, who=None):
         kind, ref = end[1], end[2]
         if kind == "peek":
-            return contents[ref] if ref < len(contents) else ()
+            content = contents[ref] if ref < len(contents) else ()
+            if content != () and self.is_mutex[ref] and content[0] is not None and self.cls.get(content[0]):
+                self.asymmetric = "a read of a mutex names the thread alike that holds it"
+            return content
+        if self.cls.get(ref) is not None and (kind == "finished" or self.parent_of.get(ref) != who):
+            self.asymmetric = ("a thread looks whether a thread alike has ended without waiting for it"
+                               if kind == "finished" else "a thread alike is joined by a thread that did not spawn it")
         tid = self._tid(threads, ref)
         done = self.is_fin[threads[tid]]
         if kind == "finished":
@@ -605,6 +865,11 @@ class Model:
         return self.given.get(self.origin_of[threads[tid]]) or f"thread-{tid}"
 
 
+def _made_alone(obs):
+    """Whether an observation was made while its thread was the only one running (it carries the contents)."""
+    return type(obs) is tuple and len(obs) == 3 and obs[0] is SOLO
+
+
 def _one_write(actions):
     """(index, value) when `actions` is a single write of a value that is not (), else (-1, None)."""
     if len(actions) == 1 and actions[0][0] == WRITE and actions[0][2] != ():
@@ -639,784 +904,3 @@ def _strip(contents):
     while n and contents[n - 1] == ():
         n -= 1
     return tuple(contents[:n])
-
-
-# --- the recorder: a real run, watched -------------------------------------------------------
-
-
-class Recorder:
-    """Watches one real run: records each piece into the model, and checks the run against the model."""
-
-    def __init__(self, model, expected=None):
-        from ..atomic import AtomicUsize
-        from ..mutex import Mutex, MutexGuard
-        from ..rc import _Counted, _Shared
-
-        self.model = model
-        self.expected = expected  # the model's states after each step of the schedule, when it knows them
-        self.ids = {}  # id(object) -> index
-        self.keep = []
-        self.broken = None
-        self.shadow = None  # the model's state, moved along with the run
-        self.resuming = False
-        self.timed = False
-        self.long = False
-        self.split_needed = False  # a try_lock, met by a model that does not split pieces at releases
-        self.execution = None
-        self.kinds = {RacyCell: "cell", Mutex: "mutex", AtomicUsize: "atomic", _Shared: "shared"}
-        self.Mutex, self.MutexGuard, self.Counted = Mutex, MutexGuard, _Counted
-
-    def attach(self, execution):
-        self.execution = execution
-
-    def fail(self, why):
-        if self.broken is None:
-            self.broken = why
-        self.shadow = None
-
-    # -- fingerprints ----------------------------------------------------------------------
-
-    def fp(self, v, depth=0):
-        t = type(v)
-        if t is int or t is str or v is None:
-            return v
-        if t is bool:
-            return (BOOL, v)
-        if t is float:
-            return (FLOAT, v)
-        if depth > 30:
-            return self.opaque(v)
-        d = depth + 1
-        fp = self.fp
-        if t is tuple:
-            return (TUPLE,) + tuple([fp(x, d) for x in v])
-        if t is list:
-            return (LIST,) + tuple([fp(x, d) for x in v])
-        if t is dict:
-            return (DICT,) + tuple([(fp(k, d), fp(x, d)) for k, x in v.items()])
-        if t is set or t is frozenset:
-            return (SET if t is set else FSET, frozenset([fp(x, d) for x in v]))
-        if t is bytes:
-            return (BYTES, v)
-        if t in self.kinds:
-            return (OBJ, self.index(v))
-        if isinstance(v, self.Counted):
-            return (HANDLE, type(v).__name__, self.index(v._shared), v.__dict__.get("_alive"))
-        if isinstance(v, self.MutexGuard):
-            return (GUARD, self.index(v._mutex), v._live)
-        if isinstance(v, SimJoinHandle):
-            return (JOINH, v._thread.origin, v._joined)
-        if isinstance(v, BaseException):
-            return (ERR, type(v).__name__, str(v))
-        if isinstance(v, (Deadlock, Panic, StepLimit)):
-            return (VAL, v)
-        if isinstance(v, types.FunctionType):
-            cells = []
-            for cell in v.__closure__ or ():
-                try:
-                    cells.append(fp(cell.cell_contents, d))
-                except ValueError:
-                    cells.append(EMPTY)
-            return (FUNC, v.__code__, tuple(cells), fp(v.__defaults__, d))
-        if isinstance(v, types.MethodType):
-            return (FUNC, v.__func__.__code__, fp(v.__self__, d))
-        if isinstance(v, (type, types.ModuleType, types.BuiltinFunctionType)):
-            return (ID, v)
-        fingerprint = getattr(t, "fingerprint", None) if t.__module__ == "rustsync.grading.grader" else None
-        if fingerprint is not None:  # a student's function, run in the student's process while grading
-            found = v.fingerprint(lambda x: fp(x, d))
-            if found is not None:
-                return (FUNC,) + found
-        attrs = getattr(v, "__dict__", None)
-        if type(attrs) is dict and not hasattr(type(v), "__slots__"):
-            return (INST, t, fp(attrs, d))
-        return self.opaque(v)
-
-    def opaque(self, v):
-        self.model.keep.append(v)
-        return (ID, type(v).__qualname__, id(v))
-
-    def content(self, obj):
-        kind = self.kinds.get(type(obj))
-        if kind == "cell":
-            return self.fp(obj._value)
-        if kind == "mutex":
-            holder = obj._sim_holder
-            return (holder.origin if holder is not None else None, obj._poisoned, self.fp(obj._value))
-        if kind == "atomic":
-            return obj._value
-        if kind == "shared":
-            return (obj.strong, self.fp(obj.value))
-        self.fail(f"a step on an object the model does not know ({type(obj).__name__})")
-        return ()
-
-    def index(self, obj):
-        idx = self.ids.get(id(obj))
-        if idx is not None:
-            return idx
-        t = self.execution.running
-        if type(obj) not in self.kinds or t is None or t.actions is None:
-            self.fail(f"an object the model cannot follow ({type(obj).__name__})")
-            return -1
-        if self.resuming:
-            self.fail(f"thread {t.tid} reached `{getattr(obj, 'name', '?')}` before any thread had handed it "
-                      "over through spawn or a primitive (shared through a plain Python object?)")
-        cid = (t.node, t.seq)
-        t.seq += 1
-        idx = self.model.object(cid, self.kinds[type(obj)] == "mutex")
-        self.ids[id(obj)] = idx
-        self.keep.append(obj)
-        t.actions.append((WRITE, idx, self.content(obj)))
-        return idx
-
-    # -- pieces ----------------------------------------------------------------------------
-
-    def _begin(self, t, node):
-        t.node = node
-        t.actions = []
-        t.written = {}
-        t.seq = 0
-
-    def _flush(self, t):
-        if t.written:
-            for idx, obj in list(t.written.items()):
-                t.actions.append((WRITE, idx, self.content(obj)))
-            t.written = {}
-
-    def _end(self, t, end):
-        self._flush(t)
-        piece = (tuple(t.actions), end)
-        t.actions = None
-        model = self.model
-        old = model.piece[t.node]
-        if old is None:
-            model.learned(t.node, piece)
-        elif old != piece:
-            self.fail(f"thread {t.tid} did something else after the same observations ({_differ(old, piece)}): "
-                      "it depends on data the scheduler cannot see")
-
-    def _owner(self, thread):
-        running = self.execution.running
-        return running if running is not None else thread
-
-    # -- called by the engine --------------------------------------------------------------
-
-    def started(self, main):
-        main.origin = 0
-        self._begin(main, self.model.root(0))
-
-    def initial_done(self):
-        if self.broken:
-            return
-        self._shadow(lambda: self.model.initial_raw())
-
-    def pause(self, thread, op, obj):
-        if self.execution.aborting:
-            return
-        t = thread
-        if op == "join":
-            end = (PAUSE, "join", obj.origin, TJOIN if t.timed else JOIN, None)
-        elif op == "lock":
-            end = (PAUSE, "lock", self.index(obj), LOCK, obj.name)
-        elif op == "unlock":
-            end = (PAUSE, "unlock", self.index(obj), UNLOCK, None)
-        else:
-            if op == "try_lock" and not self.model.split:
-                self.split_needed = True
-                self.fail("a try_lock: the releases of locks must be learned as points of their own")
-            end = (PAUSE, op, self.index(obj) if obj is not None else None, STEP, None)
-        self._end(t, end)
-
-    def resume(self, thread, op, obj):
-        t = thread
-        self.resuming = True
-        try:
-            if op == "join":
-                obs = TIMEOUT if t.timed_out else obj.fin
-            else:
-                obs = observe(op, self.content(obj) if obj is not None else ())
-        finally:
-            self.resuming = False
-        shadow = self.shadow
-        if shadow is not None and self.model._solo(shadow[0], t.tid):
-            obs = (SOLO, obs, shadow[1])
-        t.step = (op, obj)
-        self._begin(t, self.model.child(t.node, obs))
-
-    def boundary(self, thread, mutex):
-        """A release nobody watches: with `split`, the piece ends here all the same, and the next begins."""
-        if not self.model.split or self.execution.aborting:
-            return
-        t = self._owner(thread)
-        if t.actions is None:
-            return
-        self.pause(t, "unlock", mutex)
-        self._begin(t, self.model.child(t.node, None))
-
-    def done(self, thread):
-        op, obj = getattr(thread, "step", (None, None))
-        if obj is not None and op not in _READ_ONLY and not op.endswith(":read"):
-            self.wrote(thread, obj)
-
-    def wrote(self, thread, obj):
-        if self.execution.aborting:
-            return
-        t = self._owner(thread)
-        if t.actions is None:
-            return
-        t.written[self.index(obj)] = obj
-
-    def event(self, thread, op, obj):
-        if self.execution.aborting or op == "read":
-            return
-        t = self._owner(thread)
-        if t.actions is None:
-            return
-        if op in ("clone", "drop") and self.kinds.get(type(obj)) == "shared":
-            idx = self.ids.get(id(obj))
-            if idx is None:
-                self.index(obj)  # first seen now: its content already counts this change
-            elif idx not in t.written:
-                t.actions.append((DELTA, idx, 1 if op == "clone" else -1))
-        elif type(obj) in self.kinds:
-            self.wrote(t, obj)
-
-    def observe(self, thread, kind, target):
-        if self.execution.aborting:
-            return
-        t = thread
-        if kind == "peek":
-            ref = self.index(target)
-            self.resuming = True
-            try:
-                value = self.content(target)
-            finally:
-                self.resuming = False
-        else:
-            ref = target.origin
-            done = target.state == FINISHED
-            value = done if kind == "finished" else (target.fin if done else NOTYET)
-        self._end(t, (OBSERVE, kind, ref))
-        self._begin(t, self.model.child(t.node, value))
-
-    def spawn(self, parent, child, closure, moved):
-        t = self._owner(parent)
-        cls = (self.fp(closure), tuple(self.fp(value) for value in moved))  # names what the child can reach
-        origin = self.model.spawned(t.origin, t.spawned, cls)
-        t.spawned += 1
-        child.origin = origin
-        self._end(t, (SPAWN, origin, child.given_name))
-        self._begin(t, self.model.child(t.node, SPAWNED))
-        self._begin(child, self.model.root(origin))
-
-    def finished(self, thread):
-        t = thread
-        if t.error is None:
-            fin = (True, self.fp(t.result))
-            if t.tid == 0:
-                self.model.results.setdefault(fin[1], t.result)
-        else:
-            fin = (False, (ERR, type(t.error).__name__, str(t.error)))
-        t.fin = fin
-        self._end(t, (FINISH, fin))
-
-    def choosing(self, enabled, timed):
-        shadow = self.shadow
-        if shadow is None:
-            return
-        depth = len(self.execution.schedule)
-        expected = self.expected
-        if expected is not None and depth < len(expected) and expected[depth] != shadow:
-            self.fail(f"after {depth} steps the run is not in the state the model predicted")
-            return
-        outcome, choices, timed, _ = self.model.terminal(shadow, depth)
-        self.timed = timed
-        if list(choices) != list(enabled):
-            self.fail(f"after {depth} steps threads {enabled} can run, the model said {list(choices)}")
-
-    def unknown(self, enabled, prev, yielded, depth=0, lookahead=48):
-        """A thread among `enabled` that leads to a piece the model has not learned, or None.
-
-        First a thread whose very next piece is unknown; else the first step of the
-        shortest way, through known pieces, to one that is (looking at `lookahead` states
-        at most), so that a run goes on teaching the model instead of stopping.
-        """
-        shadow = self.shadow
-        if shadow is None:
-            return None
-        model = self.model
-        first = self._unknown_next(shadow, _try_order(enabled, prev, yielded), self.timed)
-        if first is not None or not lookahead:
-            return first
-        frontier = []
-        for tid in _try_order(enabled, prev, yielded):
-            try:
-                child, _ = model.resume(shadow, tid, "timeout" if self.timed else "step")
-            except (Unknown, KeyError, IndexError):
-                return tid
-            frontier.append((child, tid))
-        seen = 0
-        while frontier and seen < lookahead:
-            following = []
-            for state, tid in frontier:
-                seen += 1
-                outcome, choices, timed, _ = model.terminal(state, depth)
-                if outcome is not None:
-                    continue
-                if self._unknown_next(state, choices, timed) is not None:
-                    return tid
-                for nxt in choices:
-                    try:
-                        child, _ = model.resume(state, nxt, "timeout" if timed else "step")
-                    except (Unknown, KeyError, IndexError):
-                        return tid
-                    following.append((child, tid))
-            frontier = following
-        return None
-
-    def _unknown_next(self, state, order, timed):
-        model = self.model
-        how = "timeout" if timed else "step"
-        for tid in order:
-            try:
-                node = model.child(state[0][tid], model.observation(state, tid, how))
-            except (KeyError, IndexError):
-                return tid
-            if model.piece[node] is None and not model.translate(node):
-                return tid
-        return None
-
-    def resumed(self, tid, how):
-        if self.shadow is None or self.broken:
-            return
-        state = self.shadow
-        self._shadow(lambda: self.model.resume_raw(state, tid, how))
-
-    def _shadow(self, compute):
-        try:
-            state = compute()
-        except (Unknown, KeyError, IndexError) as err:
-            self.fail(f"the model could not follow the run ({type(err).__name__})")
-            return
-        real = tuple(t.node for t in self.execution.threads)
-        if real != state[0]:
-            self.fail("a thread reached a different point than the model predicted from the same observations")
-            return
-        self.shadow = state
-
-    def ended(self, run):
-        shadow = self.shadow
-        if shadow is None or self.broken:
-            return
-        depth = len(run.schedule)
-        expected = self.expected
-        if expected is not None and depth < len(expected) and expected[depth] != shadow:
-            self.fail("the run did not end in the state the model predicted")
-            return
-        try:
-            outcome = self.model.terminal(shadow, depth)[0]
-        except KeyError:
-            outcome = None
-        if outcome is None or freeze(outcome) != freeze(run.outcome):
-            self.fail(f"the run ended with {run.outcome!r}, the model predicted {outcome!r}")
-
-
-def _differ(old, new):
-    """How two pieces of the same point of a thread differ, in words."""
-    (before, end_before), (now, end_now) = old, new
-    if end_before[0] != end_now[0] or (end_before[0] == PAUSE and end_before[1] != end_now[1]):
-        return f"{_ending(end_before)} in one run, {_ending(end_now)} in another"
-    if end_before != end_now:
-        return f"{_ending(end_now)}, with a different result" if end_now[0] == FINISH else \
-            f"{_ending(end_now)} of another object"
-    return f"it wrote other values ({len(before)} writes in one run, {len(now)} in another)"
-
-
-def _ending(end):
-    if end[0] == PAUSE:
-        return f"a `{end[1]}` step"
-    return {OBSERVE: "a read", SPAWN: "a spawn", FINISH: "its end"}[end[0]]
-
-
-# --- the searches ---------------------------------------------------------------------------------
-
-
-class Explorer:
-    """Explores one program with a model: counts, examples, checks, the simplest schedule to an outcome."""
-
-    def __init__(self, program, *, bound, max_steps, max_runs, max_states, clock, state, seed=0,
-                 stop_at_step_limit=False):
-        self.program = program
-        self.stop_at_step_limit = stop_at_step_limit
-        self.bound = bound
-        self.max_steps = max_steps
-        self.max_runs = max_runs
-        self.max_states = max_states
-        self.clock = clock
-        self.state = state
-        self.model = Model(max_steps)
-        self.runs = 0
-        self.states = 0
-        self.rng = random.Random(seed)
-
-    # -- running the program ---------------------------------------------------------------
-
-    def run(self, schedule, expected=None):
-        """A real run following `schedule`, recorded into the model and checked against it.
-
-        Past the schedule, the run takes the steps whose pieces are still unknown when it
-        can (the default choice otherwise), so that each run teaches the model as much as it can.
-        """
-        if self.state.get("stop"):
-            raise ScheduleAborted()
-        if self.runs >= self.max_runs:
-            raise Budget(f"{self.runs} runs")
-        rec = Recorder(self.model, expected)
-        long = LONG if self.stop_at_step_limit else None
-        chooser = _learning(schedule, rec, self.bound, long) if expected is None else _replayer(schedule, strict=False)
-        execution = _Execution(chooser, self.max_steps, self.clock, recorder=rec, stop=self.state)
-        self.state["execution"] = execution
-        self.runs += 1
-        try:
-            result = execution.run(self.program)
-        except ScheduleError as err:
-            rec.fail(f"a schedule the model predicted could not be followed ({err})")
-            result = None
-        if rec.split_needed:
-            self.model = Model(self.max_steps, split=True)
-            raise Restart()
-        if rec.broken:
-            raise Inconsistent(rec.broken)
-        if self.stop_at_step_limit and (rec.long or result is not None and isinstance(result.outcome, StepLimit)):
-            raise LongSchedule()
-        return result
-
-    def need(self, compute, path):
-        """compute(), learning the pieces it needs by runs along path() until it can."""
-        while True:
-            try:
-                return compute()
-            except Unknown as missing:
-                self.run(path())
-                if self.model.piece[missing.node] is None:
-                    raise Inconsistent("a run along the model's schedule did not reach the point it "
-                                       "needed") from None
-
-    def tick(self):
-        self.states += 1
-        if not self.states & 1023:
-            self.heartbeat()
-
-    def heartbeat(self):
-        """Tell the watchdog the exploration is alive; stop at its word or at the budget."""
-        self.clock[0] = time.monotonic()
-        if self.state.get("stop"):
-            raise ScheduleAborted()
-        if self.states > self.max_states:
-            raise Budget(f"{self.states} states")
-
-    def states_along(self, schedule):
-        """The model's states after each step of `schedule` (for checking a run against them)."""
-        model = self.model
-        state = model.initial()
-        out = [state]
-        for tid in schedule:
-            _, choices, timed, alone = model.terminal(state, len(out) - 1)
-            if tid not in choices:
-                break
-            state, _ = model.resume(state, tid, "timeout" if timed else "step", alone)
-            out.append(state)
-        return out
-
-    def _step(self, state, tid, how, alone, path):
-        model = self.model
-        try:
-            return model.resume(state, tid, how, alone)
-        except Unknown:
-            return self.need(lambda: model.resume(state, tid, how, alone), path)
-
-    # -- counting --------------------------------------------------------------------------
-
-    def count(self):
-        """Every schedule, counted by outcome, depth by depth. (outcomes, complete).
-
-        The inner loop does inline what `Model.terminal` and `Model.resume` do for the
-        usual state (threads that can step, no timed join) and the usual step (a piece
-        seen before that ends in a pause, or ends its thread with nobody waiting to join
-        it); anything else goes through them.
-        """
-        model, bound = self.model, self.bound
-        root = self.need(model.initial, list)
-        first = root if bound is None else (root, None, False, 0)
-        layer = {first: [1, None]}  # state -> [schedules reaching it, how one of them did: (tid, link)]
-        outcomes = Counter()
-        depth = 0
-        terminal, resume, fast, finish = model.terminal, model.resume, model.fast, model.finish
-        ops, refs, code, waits_on, origin_of = model.op, model.ref, model.code, model.waits_on, model.origin_of
-        no_obs = _NO_OBSERVATION
-        max_steps = self.max_steps
-        states = self.states
-        try:
-            while layer:
-                following = {}
-                get = following.get
-                for key, (count, link) in layer.items():
-                    states += 1
-                    if not states & 1023:
-                        self.states = states
-                        self.heartbeat()
-                    if bound is None:
-                        state = key
-                    else:
-                        state, prev, yielded, spent = key
-                    threads, contents = state
-                    # the threads that can take a step (Model.terminal, inline)
-                    choices = []
-                    live = 0
-                    plain = True
-                    unlocking = False
-                    tid = 0
-                    for n in threads:
-                        c = code[n]
-                        if c == STEPS:
-                            choices.append(tid)
-                            live += 1
-                        elif c == UNLOCKS:  # a watched release: Model.resume's general way
-                            choices.append(tid)
-                            live += 1
-                            unlocking = True
-                        elif c != ENDED:
-                            live += 1
-                            if c == LOCKS:
-                                if contents[refs[n]][0] is None:
-                                    choices.append(tid)
-                            elif c == TIMED:
-                                plain = False
-                        tid += 1
-                    if not choices or not plain or depth >= max_steps:
-                        outcome, choices, timed, alone = terminal(state, depth)
-                        if outcome is not None:
-                            if self.stop_at_step_limit and isinstance(outcome, StepLimit):
-                                raise LongSchedule()
-                            outcomes[freeze(outcome)] += count
-                            continue
-                    else:
-                        timed, alone = False, live == 1
-                    quick = not (timed or alone or unlocking)
-                    how = "timeout" if timed else "step"
-                    for tid in choices:
-                        if bound is not None:
-                            cost = spent + _preempts(choices, tid, prev, yielded)
-                            if cost > bound:
-                                continue
-                        hit = None
-                        if quick:  # the usual step (Model.resume, inline) for a piece seen before
-                            node = threads[tid]
-                            op = ops[node]
-                            if op in no_obs:
-                                obs = None
-                            else:
-                                ref = refs[node]
-                                obs = contents[ref] if ref is not None and ref < len(contents) else ()
-                                if op == "lock" or op == "try_lock":
-                                    obs = observe(op, obs)
-                            hit = fast.get((node, obs))
-                        try:
-                            if hit is None:
-                                child, slept = resume(state, tid, how, alone)
-                            else:
-                                next_node, actions, ends, index, value = hit
-                                slept = op == "sleep"
-                                if index >= 0 and index < len(contents):  # one write: the usual piece
-                                    written = contents[:index] + (value,) + contents[index + 1:]
-                                elif actions:
-                                    written = _applied(contents, actions)
-                                else:
-                                    written = contents
-                                moved = threads[:tid] + (next_node,) + threads[tid + 1:]
-                                child = (moved, written)
-                                if ends:  # the thread ended: does anyone wait to join it?
-                                    origin = origin_of[next_node]
-                                    for n in moved:
-                                        if waits_on[n] == origin:
-                                            child, slept = finish(threads, contents, tid, next_node, actions, slept)
-                                            break
-                        except Unknown:
-                            child, slept = self._step(state, tid, how, alone,
-                                                      lambda tid=tid, link=link: _path(link) + [tid])
-                        child_key = child if bound is None else (child, tid, slept, cost)
-                        known = get(child_key)
-                        if known is None:
-                            following[child_key] = [count, (tid, link)]
-                        else:
-                            known[0] += count
-                layer = following
-                depth += 1
-        except Budget:
-            return outcomes, False
-        finally:
-            self.states = max(self.states, states)
-        return outcomes, True
-
-    # -- examples ----------------------------------------------------------------------------
-
-    def examples(self, wanted):
-        """The first schedule reaching each outcome, in the order `explore(mode="every")` runs them.
-
-        Depth first, the default choice first; a state already visited is not visited again
-        (its outcomes were all reached, earlier, from its first visit).
-        """
-        model, bound = self.model, self.bound
-        found = {}
-        visited = set()
-        path = []
-        stack = []
-
-        def push(state, prev, yielded, spent):
-            key = state if bound is None else (state, prev, yielded, spent)
-            if key in visited:
-                return False
-            visited.add(key)
-            self.tick()
-            outcome, choices, timed, alone = model.terminal(state, len(path))
-            if outcome is not None:
-                found.setdefault(freeze(outcome), list(path))
-                return False
-            order = _try_order(choices, prev, yielded)
-            stack.append([state, prev, yielded, spent, choices, order, 0, "timeout" if timed else "step", alone])
-            return True
-
-        push(self.need(model.initial, list), None, False, 0)
-        try:
-            while stack and len(found) < wanted:
-                frame = stack[-1]
-                state, prev, yielded, spent, choices, order, i, how, alone = frame
-                if i == len(order):
-                    stack.pop()
-                    if path:
-                        path.pop()
-                    continue
-                frame[6] = i + 1
-                tid = order[i]
-                cost = spent
-                if bound is not None:
-                    cost += _preempts(choices, tid, prev, yielded)
-                    if cost > bound:
-                        continue
-                child, slept = self._step(state, tid, how, alone, lambda: path + [tid])
-                path.append(tid)
-                if not push(child, tid, slept, cost):
-                    path.pop()
-        except Budget:
-            pass
-        return found
-
-    # -- checks --------------------------------------------------------------------------------
-
-    def check(self, schedules, random_walks):
-        """Run each schedule for real, checked step by step against the model; then a few random ones."""
-        for schedule in schedules:
-            self.run(schedule, expected=self.states_along(schedule))
-        for _ in range(random_walks):
-            schedule = self.random_schedule()
-            self.run(schedule, expected=self.states_along(schedule))
-
-    def random_schedule(self):
-        model, bound = self.model, self.bound
-        state = model.initial()
-        prev, yielded, spent = None, False, 0
-        schedule = []
-        while True:
-            _, choices, timed, alone = model.terminal(state, len(schedule))
-            if not choices:
-                return schedule
-            allowed = choices
-            if bound is not None:
-                allowed = [t for t in choices if spent + _preempts(choices, t, prev, yielded) <= bound]
-            tid = allowed[self.rng.randrange(len(allowed))]
-            spent += _preempts(choices, tid, prev, yielded)
-            state, yielded = self._step(state, tid, "timeout" if timed else "step", alone,
-                                        lambda: schedule + [tid])
-            schedule.append(tid)
-            prev = tid
-
-    # -- the simplest schedule -----------------------------------------------------------------
-
-    def simplest(self, predicate, max_preemptions=None):
-        """The schedule with the fewest preemptions, then the fewest steps, whose outcome satisfies predicate.
-
-        (schedule, preemptions, outcome), or None when no schedule does. A search by cost
-        (preemptions, steps), which finds what deepening the bound one preemption at a time
-        would find, with each state visited once.
-        """
-        model = self.model
-        root = self.need(model.initial, list)
-        heap = [(0, 0, 0, root, None, False, None)]
-        done = set()
-        seq = 1
-        while heap:
-            cost, depth, _, state, prev, yielded, link = heapq.heappop(heap)
-            key = (state, prev, yielded)
-            if key in done:
-                continue
-            done.add(key)
-            self.tick()
-            outcome, choices, timed, alone = model.terminal(state, depth)
-            if outcome is not None:
-                if predicate(outcome):
-                    return _path(link), cost, outcome
-                continue
-            how = "timeout" if timed else "step"
-            for tid in choices:
-                more = cost + _preempts(choices, tid, prev, yielded)
-                if max_preemptions is not None and more > max_preemptions:
-                    continue
-                child, slept = self._step(state, tid, how, alone, lambda tid=tid, link=link: _path(link) + [tid])
-                if (child, tid, slept) not in done:
-                    heapq.heappush(heap, (more, depth + 1, seq, child, tid, slept, (tid, link)))
-                    seq += 1
-        return None
-
-
-LONG = 1000  # steps past its schedule after which a learning run is taken for one that may never end
-
-
-def _learning(schedule, rec, bound, long=None):
-    """Follow `schedule`; then take a step whose piece the model does not know yet, while there is one.
-
-    Past the schedule the run stays within the preemption bound, and ends as soon as no
-    thread that can run has an unknown next piece: its later steps would teach nothing.
-    With `long`, a run that goes on for that many steps past the schedule ends too, and
-    says so (`rec.long`): a thread may spin forever.
-    """
-    follow = _replayer(schedule, strict=False)
-    spent = [0, 0]  # preemptions so far, over the first spent[1] choices
-
-    def choose(i, enabled, prev, execution):
-        if i < len(schedule):
-            return follow(i, enabled, prev, execution)
-        if long is not None and i - len(schedule) >= long:
-            rec.long = True
-            raise StopRun()
-        choices = execution.choices
-        while spent[1] < len(choices):
-            spent[0] += _preempts(*choices[spent[1]])
-            spent[1] += 1
-        yielded = execution.yielded
-        allowed = enabled
-        if bound is not None:
-            allowed = [t for t in enabled if spent[0] + _preempts(enabled, t, prev, yielded) <= bound]
-        tid = rec.unknown(allowed, prev, yielded) if allowed else None
-        if tid is None:
-            raise StopRun()
-        return tid
-    return choose
-
-
-def _path(link):
-    out = []
-    while link is not None:
-        out.append(link[0])
-        link = link[1]
-    out.reverse()
-    return out
