@@ -459,10 +459,11 @@ def test_feedback_shows_no_hidden_test_code(graded, student):
     assert text.count("Traceback (most recent call last)") == own_errors
 
 
-def test_feedback_reports_each_failure_as_one_actionable_line(graded):
+def test_feedback_reports_each_failure_as_one_actionable_message(graded):
     page = feedback(graded, "unsolved")
-    assert "is not written yet: replace `raise NotImplementedError()` with your code" in page
-    assert "`threads_started` is not defined: write `threads_started = ...`" in page
+    flat = " ".join(page.split())  # messages are wrapped to the width of the Validate dialog
+    assert "is not written yet: replace `raise NotImplementedError()` with your code" in flat
+    assert "`threads_started` is not defined: write `threads_started = ...`" in flat
 
 
 # --- the helpers the test cells call (fast) --------------------------------------------------------------
@@ -486,9 +487,10 @@ def test_call_gives_up_on_code_that_ignores_keyboard_interrupt_and_stops_it():
                 pass
 
     start = time.perf_counter()
-    with pytest.raises(AssertionError, match=r"your function `stubborn` did not finish within 0.5 s: it may be "
-                                             r"deadlocked \(a lock never released"):
+    with pytest.raises(AssertionError) as failed:
         call(stubborn, timeout=0.5)
+    assert " ".join(str(failed.value).split()).startswith(
+        "your function `stubborn` did not finish within 0.5 s: it may be deadlocked (a lock never released")
     assert time.perf_counter() - start < 2
     deadline = time.monotonic() + 2
     while any(t.name == "rustsync-grading" for t in threading.enumerate()) and time.monotonic() < deadline:

@@ -44,7 +44,7 @@ POINTS = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"]) 
           if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")}
 
 ANSWERS = {
-    "locked_counts": "locked_counts = {4}",
+    "drawn_counts": "drawn_counts = (1, 2, 3)",
     "fixed_worker": ("def fixed_worker(counter, times):\n"
                      "    for _ in range(times):\n"
                      "        with counter.lock() as count:\n"
@@ -117,7 +117,7 @@ def old_attempt_kept(release):
 def copied_tests(release):
     # a test cell pasted below itself, another one at the top of the notebook, before what it tests
     nb = answered(release)
-    paste(nb, "test_locked_counts", at(nb, "test_locked_counts") + 1)
+    paste(nb, "test_drawn_counts", at(nb, "test_drawn_counts") + 1)
     return paste(nb, "test_fixed_worker", 0)
 
 
@@ -144,7 +144,7 @@ MARKED_COMMENT = ("def fixed_worker(counter, times):\n"
                   "        with counter.lock() as count:\n"
                   "            count.value += 1")
 MARKED_SOLUTION = "### BEGIN SOLUTION\nlost_update_schedule = [1, 2, 1, 2]\n### END SOLUTION"
-MARKED_STRINGS = ('locked_counts = {4}\nbegin = "### BEGIN HIDDEN TESTS"\nbetween = "kept as written"\n'
+MARKED_STRINGS = ('drawn_counts = (1, 2, 3)\nbegin = "### BEGIN HIDDEN TESTS"\nbetween = "kept as written"\n'
                   'end = "### END HIDDEN TESTS"')
 MARKED_MARKDOWN = ("Only the guard reaches the data.\n\n### BEGIN HIDDEN TESTS\n"
                    "My guess at the hidden tests: they count to four.\n### END HIDDEN TESTS\n\n"
@@ -153,8 +153,8 @@ MARKED_MARKDOWN = ("Only the guard reaches the data.\n\n### BEGIN HIDDEN TESTS\n
 
 def markers_in_code(release):
     nb = answered(release, fixed_worker=MARKED_COMMENT, lost_update_schedule=MARKED_SOLUTION,
-                  locked_counts=MARKED_STRINGS)
-    index = at(nb, "locked_counts") + 1
+                  drawn_counts=MARKED_STRINGS)
+    index = at(nb, "drawn_counts") + 1
     nb.cells.insert(index, nbformat.v4.new_code_cell("print(begin)\nprint(between)", id="prints-markers"))
     return nb
 
@@ -169,7 +169,7 @@ def markers_in_a_written_answer(release):
 
 def odd_python(release):
     """A syntax error in a cell of the student's own, cell and line magics, `nonlocal`: ordinary notebook habits."""
-    nb = answered(release, locked_counts="%%time\nlocked_counts = {4}", fixed_worker=(
+    nb = answered(release, drawn_counts="%%time\ndrawn_counts = (1, 2, 3)", fixed_worker=(
         "%matplotlib inline\n"
         "def fixed_worker(counter, times):\n"
         "    done = 0\n"
@@ -180,7 +180,7 @@ def odd_python(release):
         "        done += 1\n"
         "    for _ in range(times):\n"
         "        one()"))
-    nb.cells.insert(at(nb, "locked_counts") + 1, nbformat.v4.new_code_cell("scratch = [1, 2,\n# unfinished: a "
+    nb.cells.insert(at(nb, "drawn_counts") + 1, nbformat.v4.new_code_cell("scratch = [1, 2,\n# unfinished: a "
                                                                           "syntax error", id="broken-scratch"))
     return nb
 
@@ -331,7 +331,7 @@ def test_copied_test_cells_are_graded_where_the_instructor_put_them(graded):
     nb = autograded(graded, student)
     assert at(nb, "test_fixed_worker") > at(nb, "fixed_worker")  # not the copy pasted at the top
     page = feedback(graded, student)
-    for part in ("test_locked_counts", "test_fixed_worker"):
+    for part in ("test_drawn_counts", "test_fixed_worker"):
         (copied,) = [c for c in nb.cells if not grade_id(c) and NOTE.format(part) in outputs(c)]
         assert "nbgrader" not in copied.metadata and copied.source.startswith("# ")  # the release's text: not run
         assert NOTE.format(part) in page

@@ -20,6 +20,7 @@ import inspect
 import os
 import re
 import sys
+import textwrap
 import threading
 import weakref
 
@@ -33,6 +34,11 @@ MAX_SCHEDULES = 20_000
 PREEMPTION_BOUND = 3  # one preemption loses an update, two deadlock two locks; 3 leaves a margin
 CHECK_STEPS = 200  # a schedule of check_always still running after this many steps is cut (see check_always)
 NOT_WRITTEN = "replace `raise NotImplementedError()` with your code, then run that cell again"
+# JupyterLab's nbgrader Validate dialog is at most 1000 px wide and shows a failed test's error in a
+# <pre> that does not wrap: at 13 px monospace (7.8 px a character) about 118 characters fit, and a
+# longer line is hidden behind a scroll bar. Messages are wrapped well inside that, counting the
+# "AssertionError: " in front of their first line.
+MESSAGE_WIDTH = 100
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -303,14 +309,40 @@ def _fail(message):
 
 
 def decide(kind, facts):
-    """(passed, message) for the facts of one check: a pure function of plain data."""
+    """(passed, message) for the facts of one check: a pure function of plain data.
+
+    The message's lines are wrapped at `MESSAGE_WIDTH` (see `wrap`)."""
     decider = _DECIDERS.get(kind)
     if decider is None or not isinstance(facts, dict):
         return False, f"the grader cannot decide a check of kind {kind!r}"
     try:
-        return decider(facts)
+        ok, message = decider(facts)
     except (KeyError, TypeError, ValueError, NotPlain) as err:
         return False, f"the grader could not read the facts of this check ({type(err).__name__})"
+    return ok, wrap(message)
+
+
+def wrap(message, width=MESSAGE_WIDTH, first="AssertionError: "):
+    """`message` with every line longer than `width` broken at spaces, the first line counting the
+    `first` text shown before it; a broken line's continuation keeps the line's indentation.
+    A word longer than a line (a long value) stays whole."""
+    if type(message) is not str:
+        return message
+    lines = []
+    for number, line in enumerate(message.split("\n")):
+        room = width - (len(first) if number == 0 else 0)
+        if len(line) <= room:
+            lines.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip(" "))]
+        pieces = textwrap.wrap(line, width=room, subsequent_indent=indent, break_long_words=False,
+                               break_on_hyphens=False, drop_whitespace=True)
+        if pieces:
+            pieces[1:] = textwrap.wrap(" ".join(piece.strip() for piece in pieces[1:]), width=width,
+                                       initial_indent=indent, subsequent_indent=indent,
+                                       break_long_words=False, break_on_hyphens=False)
+        lines.extend(pieces or [line])
+    return "\n".join(lines)
 
 
 def _decide_failed(facts):

@@ -22,13 +22,13 @@ def _full(*parts):
     return {part: FULL for part in parts}
 
 
-A00 = ("test_possible_counts", "test_lost_update_schedule", "test_lowest_count_schedule")
-A01 = ("test_locked_counts", "test_fixed_worker", "test_lost_update_schedule")
-A02 = ("test_predicted_reprs", "test_add_item", "test_read_even_if_poisoned", "test_try_add")
+A00 = ("test_drawn_counts", "test_lost_update_schedule", "test_lowest_count_schedule")
+A01 = ("test_drawn_counts", "test_fixed_worker", "test_lost_update_schedule")
+A02 = ("test_predicted_debug", "test_add_item", "test_read_even_if_poisoned", "test_try_add")
 A03 = ("test_prediction", "test_count_with_arc", "test_second_first_schedule")
 A04 = ("test_prediction", "test_lost_count_schedule", "test_total_length")
 A05 = ("test_owner_counts", "test_parallel_sum", "test_atomic_sum")
-A06 = ("test_unordered_outcomes", "test_deadlock_schedule", "test_transfer", "test_twice_errors")
+A06 = ("test_drawn_outcomes", "test_deadlock_schedule", "test_transfer", "test_debug_in_use")
 
 
 CORRECT: list[Submission] = [
@@ -39,10 +39,19 @@ CORRECT: list[Submission] = [
         expect=_full(*A00),
         notes="works every answer out with explore/replay; a helper finds a schedule for a wanted count",
         answers={
-            "possible_counts": _c("""
-                every_schedule = explore(lambda: two_racy_workers(2))
-                print(every_schedule)
-                possible_counts = set(every_schedule.outcomes)
+            "drawn_counts": _c("""
+                def three_racy_workers():
+                    \"\"\"The drawn program: three threads, one racy increment each.\"\"\"
+                    counter = RacyCell(0)
+                    handles = [spawn(lambda: racy_worker(counter, 1)) for _ in range(3)]
+                    for handle in handles:
+                        handle.join()
+                    return counter.peek()
+
+
+                drawn = [[1, 2, 1, 3, 2, 3], [1, 2, 2, 3, 3, 1], [2, 2, 3, 3, 1, 1]]
+                drawn_counts = tuple(replay(three_racy_workers, schedule).outcome for schedule in drawn)
+                print(drawn_counts)
             """),
             "lost_update_schedule": "lost_update_schedule = [2, 1]",
             "lowest_count_schedule": _c("""
@@ -73,7 +82,7 @@ CORRECT: list[Submission] = [
         notes="a comprehension for the set, schedules written with list arithmetic, the mirror image "
               "of the reference schedules",
         answers={
-            "possible_counts": "possible_counts = {n for n in range(2, 5)}  # 2 lost at most, none at best",
+            "drawn_counts": "drawn_counts = tuple([1 + 1, 1, 3])  # X loses one update, Y two, Z none",
             "lost_update_schedule": "lost_update_schedule = [1, 2] * 2",
             "lowest_count_schedule": "lowest_count_schedule = [2] + [1] * 3 + [2] * 3 + [1]",
         },
@@ -90,7 +99,7 @@ CORRECT: list[Submission] = [
         expect=_full(*A01),
         notes="fixed_worker locks, writes through the guard and drops it; a schedule starting with thread 2",
         answers={
-            "locked_counts": "locked_counts = {2 * 2}",
+            "drawn_counts": "drawn_counts = (1, 2, 2 + 1)",
             "fixed_worker": _c("""
                 from rustsync import drop
 
@@ -111,7 +120,21 @@ CORRECT: list[Submission] = [
         notes="a helper of its own for one whole increment; the prediction from explore; the schedule "
               "picked from candidates with replay",
         answers={
-            "locked_counts": "locked_counts = set(explore(lambda: two_workers(locked_worker, 2)).outcomes)",
+            "drawn_counts": _c("""
+                def mixed():
+                    \"\"\"The drawn program: thread 1 locks for each increment, thread 2 splits its one.\"\"\"
+                    counter = Arc(Mutex(0))
+                    first, second = Arc.clone(counter), Arc.clone(counter)
+                    handles = [spawn(lambda: locked_worker(first, 2)),
+                               spawn(lambda: unlocked_between_worker(second, 1))]
+                    for handle in handles:
+                        handle.join()
+                    with counter.lock() as count:
+                        return count.value
+
+
+                drawn_counts = tuple(replay(mixed, s).outcome for s in ([2, 1, 1, 2], [1, 2, 1, 2], [1, 1, 2, 2]))
+            """),
             "fixed_worker": _c("""
                 def fixed_worker(counter, times):
                     done = 0
@@ -128,7 +151,7 @@ CORRECT: list[Submission] = [
             """),
         },
         extra_cells=[
-            ("test_locked_counts", _c("""
+            ("test_drawn_counts", _c("""
                 def add_one(counter):
                     \"\"\"One whole increment: the read and the write under the same guard.\"\"\"
                     with counter.lock() as count:
@@ -141,13 +164,42 @@ CORRECT: list[Submission] = [
         assignment="a02_mutex_api",
         name="a02-repr-and-drop",
         expect=_full(*A02),
-        notes="predictions taken from repr; guards released with drop(); try/with around lock for poison",
+        notes="the Rust program's lines worked out with the Python twin (a thread that panics under the lock, "
+              "then into_inner) and repr; guards released with drop(); try/with around lock for poison",
         answers={
-            "predicted_reprs": _c("""
-                repr_after_listing = repr(listing_16_12())
-                repr_after_panic = repr(panicking_update())
-                print(repr_after_listing)
-                print(repr_after_panic)
+            "predicted_debug": _c("""
+                from rustsync import Arc, PoisonError, drop, spawn
+                from rustsync.sched import replay
+
+
+                def crash(shared):
+                    with shared.lock() as guard:
+                        guard.value += 1
+                        raise RuntimeError("the update failed halfway")
+
+
+                def twin():
+                    shared = Arc(Mutex(0))
+                    mine = Arc.clone(shared)
+                    crashed = spawn(lambda: crash(mine))
+                    try:
+                        crashed.join()  # Rust's join returns Err here; ours raises
+                    except Exception:
+                        pass
+                    after_panic = repr(shared)
+                    try:
+                        guard = shared.lock()
+                    except PoisonError as err:
+                        guard = err.into_inner()
+                    guard.value += 10
+                    drop(guard)
+                    shared.clear_poison()
+                    return after_panic, repr(shared)
+
+
+                debug_after_panic, debug_after_clear = replay(twin, []).outcome
+                print(debug_after_panic)
+                print(debug_after_clear)
             """),
             "add_item": _c("""
                 from rustsync import drop
@@ -186,16 +238,16 @@ CORRECT: list[Submission] = [
         assignment="a02_mutex_api",
         name="a02-helpers-and-checks",
         expect=_full(*A02),
-        notes="the repr strings built by a helper; a new list instead of append; is_poisoned first; "
+        notes="the Debug strings built by a helper; a new list instead of append; is_poisoned first; "
               "cells that try the functions",
         answers={
-            "predicted_reprs": _c("""
+            "predicted_debug": _c("""
                 def mutex_text(data, poisoned):
                     return "Mutex { data: " + data + ", poisoned: " + ("true" if poisoned else "false") + ", .. }"
 
 
-                repr_after_listing = mutex_text("6", False)
-                repr_after_panic = mutex_text("[1, 2, 3]", True)
+                debug_after_panic = mutex_text("1", True)
+                debug_after_clear = mutex_text(str(1 + 10), False)
             """),
             "add_item": _c("""
                 def add_item(shopping, item):
@@ -231,8 +283,8 @@ CORRECT: list[Submission] = [
             """),
         },
         extra_cells=[
-            ("predicted_reprs", _c("""
-                print(repr_after_listing == repr(listing_16_12()), repr_after_panic == repr(panicking_update()))
+            ("predicted_debug", _c("""
+                print(debug_after_panic, debug_after_clear, sep="\\n")
             """)),
             ("add_item", 'print(add_item(Mutex(["tea"]), "milk"))'),
             ("read_even_if_poisoned", "print(read_even_if_poisoned(panicking_update()))"),
@@ -244,12 +296,13 @@ CORRECT: list[Submission] = [
         assignment="a03_sharing_a_mutex",
         name="a03-replay-and-factory",
         expect=_full(*A03),
-        notes="the prediction read off a replay of count_broken; closures made by a factory, spawned from a "
-              "comprehension; a one-step schedule",
+        notes="the error code read off a replay of the Python twin, the thread count from knowing that "
+              "rustc refuses the program; closures made by a factory, spawned from a comprehension; a "
+              "one-step schedule",
         answers={
             "prediction": _c("""
                 broken_run = replay(lambda: count_broken(10), [])
-                threads_started = broken_run.threads - 1
+                threads_started = 0  # rustc refuses the program: no thread ever starts
                 error_code = broken_run.panics[0].code
                 print(threads_started, error_code)
             """),
@@ -292,7 +345,7 @@ CORRECT: list[Submission] = [
               "chosen from candidates with replay",
         answers={
             "prediction": _c("""
-                threads_started = 1  # the first spawn works, the second one finds `counter` moved
+                threads_started = 1 - 1  # the compiler stops it before the first spawn
                 error_code = "E0" + str(382)
             """),
             "count_with_arc": _c("""
@@ -334,8 +387,8 @@ CORRECT: list[Submission] = [
         answers={
             "prediction": _c("""
                 rc_run = replay(lambda: count_with_rc(10), [])
-                threads_started = rc_run.threads - 1
-                error_code = rc_run.panics[0].code
+                not_send = rc_run.panics[0].code  # an Rc (or a guard) sent to a thread
+                rustc_says = (not_send, "E0382", "compiles", not_send)
             """),
             "lost_count_schedule": "lost_count_schedule = [2, 1, 2, 1]",
             "total_length": _c("""
@@ -368,8 +421,8 @@ CORRECT: list[Submission] = [
               "guards dropped",
         answers={
             "prediction": _c("""
-                threads_started = 0
-                error_code = "E0" + "277"
+                verdicts = ["E0" + "277", "E0" + "382", "compiles", "E0" + "277"]
+                rustc_says = tuple(verdicts)
             """),
             "lost_count_schedule": _c("""
                 counts_seen = explore(clone_in_two_threads)
@@ -406,9 +459,36 @@ CORRECT: list[Submission] = [
         assignment="a05_arc",
         name="a05-replay-helper-zip",
         expect=_full(*A05),
-        notes="owner counts from a replay; a chunk helper; atomic threads spawned from a zip comprehension",
+        notes="owner counts from the Python twin of the Rust program, replayed; a chunk helper; atomic "
+              "threads spawned from a zip comprehension",
         answers={
-            "owner_counts": "owner_counts = replay(lambda: owners_over_time(3), []).outcome",
+            "owner_counts": _c("""
+                from rustsync import drop
+
+
+                def owners_while_held():
+                    counter = Arc(Mutex(0))
+                    counts = [Arc.strong_count(counter)]
+                    handles = []
+                    with counter.lock():
+                        for _ in range(3):
+                            mine = Arc.clone(counter)
+
+                            def work():
+                                with mine.lock() as num:
+                                    num.value += 1
+                                drop(mine)  # as the Rust thread drops its clone when it ends
+
+                            handles.append(spawn(work))
+                        counts.append(Arc.strong_count(counter))
+                    for handle in handles:
+                        handle.join()
+                    counts.append(Arc.strong_count(counter))
+                    return tuple(counts)
+
+
+                owner_counts = replay(owners_while_held, []).outcome
+            """),
             "parallel_sum": _c("""
                 from rustsync import drop
 
@@ -491,14 +571,15 @@ CORRECT: list[Submission] = [
         assignment="a06_refcell_vs_mutex",
         name="a06-explored-min-max-drop",
         expect=_full(*A06),
-        notes="outcomes and the deadlock schedule from one exploration; locks taken min first and "
-              "dropped; exception names found by running the functions",
+        notes="the drawn outcomes replayed on the three transfers, the deadlock schedule from an exploration; "
+              "locks taken min first and dropped; the Debug lines from the Python twin's repr",
         answers={
-            "unordered_outcomes": _c("""
+            "drawn_outcomes": _c("""
+                cycle = [(0, 1, 10), (1, 2, 20), (2, 0, 30)]
+                drawn = [replay(lambda: run_transfers(transfer_unordered, cycle), s) for s in ([1, 2], [1, 2, 3], [2, 1, 2])]
+                drawn_outcomes = tuple("deadlock" if run.deadlock else run.outcome for run in drawn)
                 opposite = explore(lambda: run_transfers(transfer_unordered, [(0, 1, 10), (1, 0, 20)]))
-                print(opposite)
-                finished = {o for o in opposite.outcomes if o not in opposite.deadlocks}
-                unordered_outcomes = finished | ({"deadlock"} if opposite.deadlocks else set())
+                print(drawn_outcomes, opposite)
             """),
             "deadlock_schedule": "deadlock_schedule = opposite.example(opposite.deadlocks[0])",
             "transfer": _c("""
@@ -515,22 +596,13 @@ CORRECT: list[Submission] = [
                     drop(second)
                     drop(first)
             """),
-            "twice_errors": _c("""
-                from rustsync import BorrowMutError, DeadlockError
-
-
-                def error_name(func):
-                    try:
-                        func()
-                    except BorrowMutError:
-                        return "BorrowMutError"
-                    except DeadlockError:
-                        return "DeadlockError"
-                    return "nothing"
-
-
-                borrow_twice_error = error_name(borrow_twice)
-                lock_twice_error = error_name(lock_twice)
+            "debug_in_use": _c("""
+                m = Mutex(6)
+                cell = RefCell(5)
+                with m.lock(), cell.borrow_mut():
+                    debug_while_locked = repr(m)
+                    debug_while_borrowed = repr(cell)
+                print(debug_while_locked, debug_while_borrowed)
             """),
         },
         extra_cells=[
@@ -542,9 +614,9 @@ CORRECT: list[Submission] = [
         name="a06-by-hand-branches",
         expect=_full(*A06),
         notes="the outcome tuple from a comprehension, the mirror deadlock schedule, nested with blocks "
-              "chosen by an if, names written as concatenations",
+              "chosen by an if, Debug lines written as concatenations",
         answers={
-            "unordered_outcomes": 'unordered_outcomes = {tuple(100 + change for change in (10, -10)), "dead" + "lock"}',
+            "drawn_outcomes": 'drawn_outcomes = (tuple(100 + c for c in (20, -10, -10)), "dead" + "lock", (120, 90, 90))',
             "deadlock_schedule": "deadlock_schedule = [2, 1]",
             "transfer": _c("""
                 def transfer(accounts, source, target, amount):
@@ -561,9 +633,9 @@ CORRECT: list[Submission] = [
                                 b.value -= amount
                                 a.value += amount
             """),
-            "twice_errors": _c("""
-                borrow_twice_error = "BorrowMut" + "Error"
-                lock_twice_error = "Deadlock" + "Error"
+            "debug_in_use": _c("""
+                debug_while_locked = 'Mutex { data: "<lock' + 'ed>", poisoned: false, .. }'
+                debug_while_borrowed = "RefCell { value: <" + "borrowed> }"
             """),
             "compare": "Rc<RefCell<T>> shares a value in one thread and checks borrows at run time; "
                        "Arc<Mutex<T>> shares it between threads. Mutex can deadlock, as Rc can leak in a cycle.",
@@ -581,9 +653,9 @@ CORRECT: list[Submission] = [
         expect=_full(*A06),
         notes="a helper returns the two account numbers in lock order; a longer schedule that still deadlocks",
         answers={
-            "unordered_outcomes": _c("""
-                balances = (100 + 20 - 10, 100 + 10 - 20)
-                unordered_outcomes = {balances, "deadlock"}
+            "drawn_outcomes": _c("""
+                balances = (100 + 30 - 10, 100 + 10 - 20, 100 + 20 - 30)
+                drawn_outcomes = (balances, "deadlock", balances)
             """),
             "deadlock_schedule": "deadlock_schedule = [1, 2, 1, 2]",
             "transfer": _c("""
@@ -594,9 +666,9 @@ CORRECT: list[Submission] = [
                         by_number[source].value = by_number[source].value - amount
                         by_number[target].value = by_number[target].value + amount
             """),
-            "twice_errors": _c("""
-                borrow_twice_error = "BorrowMutError"  # RefCell: already mutably borrowed
-                lock_twice_error = "DeadlockError"  # the thread would wait for itself
+            "debug_in_use": _c("""
+                debug_while_locked = 'Mutex { data: "<locked>", poisoned: false, .. }'  # try_lock failed
+                debug_while_borrowed = "RefCell { value: <borrowed> }"  # try_borrow failed
             """),
         },
         extra_cells=[
@@ -615,17 +687,17 @@ CORRECT: list[Submission] = [
         notes="the setup line copied; `from rustsync import *`; a %%time cell; a small class; nonlocal; "
               "str.format, type(), import random/re/sys/threading, typing, dataclasses, operator",
         answers={
-            "locked_counts": _c("""
+            "drawn_counts": _c("""
                 %%time
                 from rustsync import *
                 from rustsync.sched import explore, replay, spawn_unchecked, StepLimit
                 import random, re, sys, threading
                 from typing import Any
                 from operator import add
-                found: Any = explore(lambda: two_workers(locked_worker, 2))
-                locked_counts = set(found.outcomes)
-                print("{} outcome(s): {}".format(len(locked_counts), sorted(locked_counts)), file=sys.stderr)
-                assert type(locked_counts) is set and add(1, 1) == 2 and re.match("a", "a")
+                found: Any = [add(0, 1), 2, 3]
+                drawn_counts = tuple(found)
+                print("{} count(s): {}".format(len(drawn_counts), sorted(drawn_counts)), file=sys.stderr)
+                assert type(drawn_counts) is tuple and add(1, 1) == 2 and re.match("a", "a")
             """),
             "fixed_worker": _c("""
                 from dataclasses import dataclass
@@ -665,10 +737,10 @@ CORRECT: list[Submission] = [
         notes="exception names read with type(err).__name__, err.__class__.__name__ and getattr; a helper class "
               "that wraps the guard; str.format",
         answers={
-            "predicted_reprs": _c("""
+            "predicted_debug": _c("""
                 template = "Mutex {{ data: {}, poisoned: {}, .. }}"
-                repr_after_listing = template.format(6, "false")
-                repr_after_panic = template.format([1, 2, 3], "true")
+                debug_after_panic = template.format(1, "true")
+                debug_after_clear = template.format(11, "false")
             """),
             "add_item": _c("""
                 class Shopping:
@@ -715,12 +787,13 @@ CORRECT: list[Submission] = [
         assignment="a06_refcell_vs_mutex",
         name="a06-ordinary-python",
         expect=_full(*A06),
-        notes="a Bank class orders the locks; the outcome set built with a comprehension and isinstance; "
-              "exception names from the raised classes with type()",
+        notes="a class orders the locks; the drawn outcomes replayed, with type(); the Debug lines built "
+              "with str.format",
         answers={
-            "unordered_outcomes": _c("""
-                opposite = explore(lambda: run_transfers(transfer_unordered, [(0, 1, 10), (1, 0, 20)]))
-                unordered_outcomes = {"deadlock" if type(o).__name__ == "Deadlock" else o for o in opposite.outcomes}
+            "drawn_outcomes": _c("""
+                moves = [(0, 1, 10), (1, 2, 20), (2, 0, 30)]
+                runs = [replay(lambda: run_transfers(transfer_unordered, moves), s) for s in ([1, 2], [1, 2, 3], [2, 1, 2])]
+                drawn_outcomes = tuple(["deadlock" if type(r.outcome).__name__ == "Deadlock" else r.outcome for r in runs])
             """),
             "deadlock_schedule": "deadlock_schedule = list((1, 2))",
             "transfer": _c("""
@@ -738,17 +811,9 @@ CORRECT: list[Submission] = [
                         held[source].value -= amount
                         held[target].value += amount
             """),
-            "twice_errors": _c("""
-                def name_of(func):
-                    try:
-                        func()
-                    except Exception as err:
-                        return "{}".format(type(err).__name__)
-                    return "nothing"
-
-
-                borrow_twice_error = name_of(borrow_twice)
-                lock_twice_error = name_of(lock_twice)
+            "debug_in_use": _c("""
+                debug_while_locked = "Mutex {{ data: {}, poisoned: {}, .. }}".format('"<locked>"', "false")
+                debug_while_borrowed = "RefCell {{ value: {} }}".format("<borrowed>")
             """),
         },
     ),

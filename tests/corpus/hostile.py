@@ -27,17 +27,17 @@ def _c(text):
 # The autograded test cells of each assignment, and the solution cells each one grades.
 PARTS = {
     "a00_shared_state": {
-        "test_possible_counts": ("possible_counts",),
+        "test_drawn_counts": ("drawn_counts",),
         "test_lost_update_schedule": ("lost_update_schedule",),
         "test_lowest_count_schedule": ("lowest_count_schedule",),
     },
     "a01_mutexes": {
-        "test_locked_counts": ("locked_counts",),
+        "test_drawn_counts": ("drawn_counts",),
         "test_fixed_worker": ("fixed_worker",),
         "test_lost_update_schedule": ("lost_update_schedule",),
     },
     "a02_mutex_api": {
-        "test_predicted_reprs": ("predicted_reprs",),
+        "test_predicted_debug": ("predicted_debug",),
         "test_add_item": ("add_item",),
         "test_read_even_if_poisoned": ("read_even_if_poisoned",),
         "test_try_add": ("try_add",),
@@ -58,10 +58,10 @@ PARTS = {
         "test_atomic_sum": ("atomic_sum",),
     },
     "a06_refcell_vs_mutex": {
-        "test_unordered_outcomes": ("unordered_outcomes",),
+        "test_drawn_outcomes": ("drawn_outcomes",),
         "test_deadlock_schedule": ("deadlock_schedule",),
         "test_transfer": ("transfer",),
-        "test_twice_errors": ("twice_errors",),
+        "test_debug_in_use": ("debug_in_use",),
     },
 }
 
@@ -69,12 +69,12 @@ PARTS = {
 
 HONEST = {
     "a00_shared_state": {
-        "possible_counts": "possible_counts = {2, 3, 4}",
+        "drawn_counts": "drawn_counts = (2, 1, 3)",
         "lost_update_schedule": "lost_update_schedule = [1, 2, 1, 2]",
         "lowest_count_schedule": "lowest_count_schedule = [1, 2, 2, 2, 1, 1, 1, 2]",
     },
     "a01_mutexes": {
-        "locked_counts": "locked_counts = {4}",
+        "drawn_counts": "drawn_counts = (1, 2, 3)",
         "fixed_worker": _c("""
             def fixed_worker(counter, times):
                 for _ in range(times):
@@ -84,9 +84,9 @@ HONEST = {
         "lost_update_schedule": "lost_update_schedule = [1, 2, 1, 2]",
     },
     "a02_mutex_api": {
-        "predicted_reprs": _c("""
-            repr_after_listing = "Mutex { data: 6, poisoned: false, .. }"
-            repr_after_panic = "Mutex { data: [1, 2, 3], poisoned: true, .. }"
+        "predicted_debug": _c("""
+            debug_after_panic = "Mutex { data: 1, poisoned: true, .. }"
+            debug_after_clear = "Mutex { data: 11, poisoned: false, .. }"
         """),
         "add_item": _c("""
             def add_item(shopping, item):
@@ -117,7 +117,7 @@ HONEST = {
     },
     "a03_sharing_a_mutex": {
         "prediction": _c("""
-            threads_started = 1
+            threads_started = 0
             error_code = "E0382"
         """),
         "count_with_arc": _c("""
@@ -140,10 +140,7 @@ HONEST = {
         "second_first_schedule": "second_first_schedule = [2, 1]",
     },
     "a04_multiple_ownership": {
-        "prediction": _c("""
-            threads_started = 0
-            error_code = "E0277"
-        """),
+        "prediction": 'rustc_says = ("E0277", "E0382", "compiles", "E0277")',
         "lost_count_schedule": "lost_count_schedule = [1, 2, 1, 2]",
         "total_length": _c("""
             def total_length(words):
@@ -196,7 +193,7 @@ HONEST = {
         """),
     },
     "a06_refcell_vs_mutex": {
-        "unordered_outcomes": 'unordered_outcomes = {(110, 90), "deadlock"}',
+        "drawn_outcomes": 'drawn_outcomes = ((120, 90, 90), "deadlock", (120, 90, 90))',
         "deadlock_schedule": "deadlock_schedule = [1, 2]",
         "transfer": _c("""
             def transfer(accounts, source, target, amount):
@@ -206,9 +203,9 @@ HONEST = {
                     by_number[source].value -= amount
                     by_number[target].value += amount
         """),
-        "twice_errors": _c("""
-            borrow_twice_error = "BorrowMutError"
-            lock_twice_error = "DeadlockError"
+        "debug_in_use": _c("""
+            debug_while_locked = 'Mutex { data: "<locked>", poisoned: false, .. }'
+            debug_while_borrowed = "RefCell { value: <borrowed> }"
         """),
     },
 }
@@ -218,12 +215,12 @@ HONEST = {
 
 WRONG = {
     "a00_shared_state": {
-        "possible_counts": "possible_counts = {4}",
+        "drawn_counts": "drawn_counts = (3, 3, 3)",
         "lost_update_schedule": "lost_update_schedule = []",
         "lowest_count_schedule": "lowest_count_schedule = [1, 1, 1, 1]",
     },
     "a01_mutexes": {
-        "locked_counts": "locked_counts = {2, 3, 4}",
+        "drawn_counts": "drawn_counts = (4, 4, 4)",
         "fixed_worker": _c("""
             def fixed_worker(counter, times):
                 for _ in range(times):
@@ -235,9 +232,9 @@ WRONG = {
         "lost_update_schedule": "lost_update_schedule = [1, 1, 2, 2]",
     },
     "a02_mutex_api": {
-        "predicted_reprs": _c("""
-            repr_after_listing = "Mutex(6)"
-            repr_after_panic = "Mutex([1, 2])"
+        "predicted_debug": _c("""
+            debug_after_panic = "Mutex(1)"
+            debug_after_clear = "Mutex(11)"
         """),
         "add_item": _c("""
             def add_item(shopping, item):
@@ -264,10 +261,7 @@ WRONG = {
         "second_first_schedule": "second_first_schedule = [1, 2]",
     },
     "a04_multiple_ownership": {
-        "prediction": _c("""
-            threads_started = 10
-            error_code = "E0382"
-        """),
+        "prediction": 'rustc_says = ("E0382", "E0382", "E0382", "E0382")',
         "lost_count_schedule": "lost_count_schedule = [1, 1, 2, 2]",
         "total_length": _c("""
             def total_length(words):
@@ -298,7 +292,7 @@ WRONG = {
         """),
     },
     "a06_refcell_vs_mutex": {
-        "unordered_outcomes": "unordered_outcomes = {(110, 90)}",
+        "drawn_outcomes": "drawn_outcomes = ((120, 90, 90), (120, 90, 90), (120, 90, 90))",
         "deadlock_schedule": "deadlock_schedule = [1, 1]",
         "transfer": _c("""
             def transfer(accounts, source, target, amount):
@@ -307,9 +301,9 @@ WRONG = {
                         money_out.value -= amount
                         money_in.value += amount
         """),
-        "twice_errors": _c("""
-            borrow_twice_error = "RuntimeError"
-            lock_twice_error = "RuntimeError"
+        "debug_in_use": _c("""
+            debug_while_locked = "Mutex { data: 6, poisoned: false, .. }"
+            debug_while_borrowed = "RefCell { value: 5 }"
         """),
     },
 }
@@ -481,8 +475,8 @@ PATCH_GRADING = [
     ),
     Submission(
         assignment=A06, name="a06-fake-grading-module", klass="patch-grading",
-        expect=expect(A06, "test_unordered_outcomes", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_debug_in_use"),
                         wrong=("test_deadlock_schedule", "test_transfer")),
         extra_cells=[("setup", _c("""
             import sys
@@ -515,7 +509,7 @@ PATCH_GRADING = [
         assignment=A02, name="a02-patch-code-objects", klass="patch-grading",
         expect=expect(A02, "test_read_even_if_poisoned"),
         answers=answers(A02, honest=("test_read_even_if_poisoned",),
-                        wrong=("test_predicted_reprs", "test_add_item", "test_try_add")),
+                        wrong=("test_predicted_debug", "test_add_item", "test_try_add")),
         extra_cells=[("setup", _c("""
             import rustsync.grading as grading
 
@@ -532,9 +526,9 @@ PATCH_GRADING = [
     ),
     Submission(
         assignment=A06, name="a06-patch-sched-explore", klass="patch-grading",
-        expect=expect(A06, "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_deadlock_schedule", "test_twice_errors"),
-                        wrong=("test_unordered_outcomes", "test_transfer")),
+        expect=expect(A06, "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_deadlock_schedule", "test_debug_in_use"),
+                        wrong=("test_drawn_outcomes", "test_transfer")),
         extra_cells=[("setup", _c("""
             from collections import Counter
 
@@ -556,10 +550,10 @@ PATCH_GRADING = [
     ),
     Submission(
         assignment=A00, name="a00-patch-sched-replay", klass="patch-grading",
-        expect=expect(A00, "test_possible_counts"),
-        answers=answers(A00, honest=("test_possible_counts",),
+        expect=expect(A00, "test_drawn_counts"),
+        answers=answers(A00, honest=("test_drawn_counts",),
                         wrong=("test_lost_update_schedule", "test_lowest_count_schedule")),
-        extra_cells=[("test_possible_counts", _c("""
+        extra_cells=[("test_drawn_counts", _c("""
             import rustsync.sched as sched
 
             honest_explore, honest_replay = sched.explore, sched.replay
@@ -613,8 +607,9 @@ PATCH_GRADING = [
 
             grading.run_once = agreeing_run
         """))],
-        notes="replaces rustsync.grading.run_once with a fake run that agrees with the wrong prediction; "
-              "B and C honest",
+        notes="replaces rustsync.grading.run_once with a fake run that would agree with a wrong prediction "
+              "made from a run (the part holds its answer against rustc's output, and runs nothing); B and C "
+              "honest",
     ),
 ]
 
@@ -637,10 +632,10 @@ IPYTHON_HOOKS = [
     ),
     Submission(
         assignment=A06, name="a06-ast-transformer", klass="ipython-hooks",
-        expect=expect(A06, "test_unordered_outcomes", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_debug_in_use"),
                         wrong=("test_deadlock_schedule", "test_transfer")),
-        extra_cells=[("test_unordered_outcomes", _c("""
+        extra_cells=[("test_drawn_outcomes", _c("""
             import ast
 
 
@@ -660,9 +655,9 @@ IPYTHON_HOOKS = [
     ),
     Submission(
         assignment=A02, name="a02-custom-exc-handler", klass="ipython-hooks",
-        expect=expect(A02, "test_predicted_reprs"),
-        answers=answers(A02, honest=("test_predicted_reprs",)),
-        extra_cells=[("test_predicted_reprs", _c("""
+        expect=expect(A02, "test_predicted_debug"),
+        answers=answers(A02, honest=("test_predicted_debug",)),
+        extra_cells=[("test_predicted_debug", _c("""
             def say_nothing(shell, etype, value, tb, tb_offset=None):
                 return None
 
@@ -674,9 +669,9 @@ IPYTHON_HOOKS = [
     ),
     Submission(
         assignment=A06, name="a06-showtraceback-post-run-cell", klass="ipython-hooks",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule"),
-                        wrong=("test_transfer", "test_twice_errors")),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule"),
+                        wrong=("test_transfer", "test_debug_in_use")),
         extra_cells=[("test_deadlock_schedule", _c("""
             shell = get_ipython()
 
@@ -736,9 +731,9 @@ IPYTHON_HOOKS = [
     ),
     Submission(
         assignment=A01, name="a01-transform-cell", klass="ipython-hooks",
-        expect=expect(A01, "test_locked_counts"),
-        answers=answers(A01, honest=("test_locked_counts",), wrong=("test_fixed_worker", "test_lost_update_schedule")),
-        extra_cells=[("test_locked_counts", _c("""
+        expect=expect(A01, "test_drawn_counts"),
+        answers=answers(A01, honest=("test_drawn_counts",), wrong=("test_fixed_worker", "test_lost_update_schedule")),
+        extra_cells=[("test_drawn_counts", _c("""
             shell = get_ipython()
             honest_transform = shell.transform_cell
 
@@ -818,8 +813,8 @@ REBIND = [
     ),
     Submission(
         assignment=A06, name="a06-wrap-run-transfers", klass="rebind",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
                         wrong=("test_transfer",)),
         extra_cells=[("transfer", _c("""
             honest_run_transfers = run_transfers
@@ -840,9 +835,9 @@ REBIND = [
     ),
     Submission(
         assignment=A06, name="a06-global-transfer-unordered", klass="rebind",
-        expect=expect(A06, "test_deadlock_schedule", "test_transfer", "test_twice_errors"),
-        answers=answers(A06, honest=("test_deadlock_schedule", "test_transfer", "test_twice_errors"),
-                        unordered_outcomes=_c("""
+        expect=expect(A06, "test_deadlock_schedule", "test_transfer", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_deadlock_schedule", "test_transfer", "test_debug_in_use"),
+                        drawn_outcomes=_c("""
                             def make_transfers_safe():
                                 global transfer_unordered
 
@@ -855,10 +850,10 @@ REBIND = [
 
 
                             make_transfers_safe()
-                            unordered_outcomes = {(110, 90)}
+                            drawn_outcomes = ((120, 90, 90),) * 3
                         """)),
-        notes="rebinds the locked transfer_unordered (via `global`) to an ordered one, so that the prediction "
-              "without a deadlock passes; B, C and D honest (today B then fails: it deserves full)",
+        notes="rebinds the locked transfer_unordered (via `global`) to an ordered one, so that a replay of the "
+              "drawn schedules would find no deadlock; B, C and D honest (today B then fails: it deserves full)",
     ),
     Submission(
         assignment=A02, name="a02-settrace-check-equal", klass="rebind",
@@ -954,8 +949,8 @@ REBIND = [
     ),
     Submission(
         assignment=A06, name="a06-builtins-sorted", klass="rebind",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
                         wrong=("test_transfer",)),
         extra_cells=[("test_deadlock_schedule", _c("""
             import builtins
@@ -978,26 +973,28 @@ REBIND = [
     Submission(
         assignment=A01, name="a01-builtins-set", klass="rebind",
         expect=expect(A01, "test_fixed_worker", "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"), locked_counts=_c("""
+        answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"), drawn_counts=_c("""
             import builtins
 
-            honest_set = set
+            honest_tuple = tuple
 
 
-            class AgreeableSet(honest_set):
-                # a set that differs from nothing: both differences are empty
-                def __sub__(self, other):
-                    return honest_set()
+            class AgreeableTuple(honest_tuple):
+                # a tuple equal to every other
+                def __eq__(self, other):
+                    return True
 
-                def __rsub__(self, other):
-                    return honest_set()
+                def __ne__(self, other):
+                    return False
+
+                __hash__ = honest_tuple.__hash__
 
 
-            builtins.set = AgreeableSet
-            locked_counts = AgreeableSet({3})
+            builtins.tuple = AgreeableTuple
+            drawn_counts = AgreeableTuple((3, 3, 3))
         """)),
-        notes="replaces builtins.set with a subclass whose differences are empty, so check_prediction finds "
-              "nothing extra and nothing missing in a wrong prediction; B and C honest",
+        notes="replaces builtins.tuple with a subclass equal to every tuple, so that a comparison made with "
+              "the student's builtins would pass a wrong answer; B and C honest",
     ),
     Submission(
         assignment=A03, name="a03-strip-and-edit-count-broken", klass="rebind",
@@ -1057,8 +1054,8 @@ REBIND = [
     ),
     Submission(
         assignment=A06, name="a06-edit-and-strip-test-cell", klass="rebind",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
                         wrong=("test_transfer",)),
         edit_cells={"test_transfer": '"""Part C: `transfer` moves money correctly."""\npass'},
         strip_metadata={"test_transfer"},
@@ -1067,8 +1064,8 @@ REBIND = [
     ),
     Submission(
         assignment=A02, name="a02-edit-test-cell", klass="rebind",
-        expect=expect(A02, "test_predicted_reprs", "test_add_item", "test_read_even_if_poisoned"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_add_item", "test_read_even_if_poisoned"),
+        expect=expect(A02, "test_predicted_debug", "test_add_item", "test_read_even_if_poisoned"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_add_item", "test_read_even_if_poisoned"),
                         try_add=_c("""
                             def try_add(m, n):
                                 with m.lock() as guard:
@@ -1101,8 +1098,8 @@ REBIND += [
         expect=expect(A05, "test_parallel_sum", "test_atomic_sum"),
         answers=answers(A05, honest=("test_parallel_sum", "test_atomic_sum"), wrong=("test_owner_counts",)),
         extra_cells=[("owner_counts", "owners_over_time = lambda n: owner_counts")],
-        notes="rebinds the locked owners_over_time in a cell of its own to a lambda returning the (wrong) "
-              "answer; B and C honest",
+        notes="defines an owners_over_time (the Python twin the part used to hold) returning the (wrong) "
+              "answer, in a cell of its own; B and C honest",
     ),
 ]
 
@@ -1122,9 +1119,9 @@ ODD_EQ = [
         assignment=A02, name="a02-always-equal-str-and-ints-for-bools", klass="odd-eq",
         expect=expect(A02, "test_add_item", "test_read_even_if_poisoned"),
         answers=answers(A02, honest=("test_add_item", "test_read_even_if_poisoned"),
-                        predicted_reprs=ALWAYS_EQUAL["str"] + "\n\n\n" + _c("""
-                            repr_after_listing = AlwaysEqualStr("?")
-                            repr_after_panic = AlwaysEqualStr("?")
+                        predicted_debug=ALWAYS_EQUAL["str"] + "\n\n\n" + _c("""
+                            debug_after_panic = AlwaysEqualStr("?")
+                            debug_after_clear = AlwaysEqualStr("?")
                         """),
                         try_add=_c("""
                             def try_add(m, n):
@@ -1141,8 +1138,8 @@ ODD_EQ = [
     ),
     Submission(
         assignment=A02, name="a02-always-equal-return-values", klass="odd-eq",
-        expect=expect(A02, "test_predicted_reprs", "test_try_add"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_try_add"),
+        expect=expect(A02, "test_predicted_debug", "test_try_add"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_try_add"),
                         add_item=ALWAYS_EQUAL["int"] + "\n\n\n" + _c("""
                             def add_item(shopping, item):
                                 with shopping.lock() as guard:
@@ -1174,54 +1171,48 @@ ODD_EQ = [
     ),
     Submission(
         assignment=A06, name="a06-always-equal-names", klass="odd-eq",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
-                        twice_errors=ALWAYS_EQUAL["str"] + "\n\n\n" + _c("""
-                            borrow_twice_error = AlwaysEqualStr("no idea")
-                            lock_twice_error = AlwaysEqualStr("no idea")
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_transfer"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_transfer"),
+                        debug_in_use=ALWAYS_EQUAL["str"] + "\n\n\n" + _c("""
+                            debug_while_locked = AlwaysEqualStr("no idea")
+                            debug_while_borrowed = AlwaysEqualStr("no idea")
                         """)),
-        notes="the exception names are str subclasses equal to any string; A, B and C honest",
+        notes="the Debug lines are str subclasses equal to any string; A, B and C honest",
     ),
     Submission(
         assignment=A03, name="a03-true-for-int", klass="odd-eq",
         expect=expect(A03, "test_count_with_arc", "test_second_first_schedule"),
         answers=answers(A03, honest=("test_count_with_arc", "test_second_first_schedule"), prediction=_c("""
-            threads_started = True
+            threads_started = False
             error_code = "E0382"
         """)),
-        notes="True where a number of threads is asked (True == 1); B and C honest",
+        notes="False where a number of threads is asked (False == 0); B and C honest",
     ),
     Submission(
         assignment=A01, name="a01-int-for-set", klass="odd-eq",
         expect=expect(A01, "test_fixed_worker", "test_lost_update_schedule"),
         answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"),
-                        locked_counts="locked_counts = 4"),
-        notes="a number where a set is asked; B and C honest",
+                        drawn_counts="drawn_counts = 4"),
+        notes="a number where a tuple is asked; B and C honest",
     ),
     Submission(
         assignment=A00, name="a00-set-subclass", klass="odd-eq",
         expect=expect(A00, "test_lost_update_schedule", "test_lowest_count_schedule"),
         answers=answers(A00, honest=("test_lost_update_schedule", "test_lowest_count_schedule"),
-                        possible_counts=_c("""
-                            class AgreeableSet(set):
+                        drawn_counts=_c("""
+                            class AgreeableTuple(tuple):
                                 def __eq__(self, other):
                                     return True
 
                                 def __ne__(self, other):
                                     return False
 
-                                def __sub__(self, other):
-                                    return set()
-
-                                def __rsub__(self, other):
-                                    return set()
-
                                 __hash__ = None
 
 
-                            possible_counts = AgreeableSet({4})
+                            drawn_counts = AgreeableTuple((4, 4, 4))
                         """)),
-        notes="a set subclass equal to any set and with empty differences, holding a wrong count; B and C honest",
+        notes="a tuple subclass equal to any tuple, holding wrong counts; B and C honest",
     ),
 ]
 
@@ -1256,8 +1247,8 @@ SHADOW_PACKAGE = [
     ),
     Submission(
         assignment=A06, name="a06-shadow-package-path", klass="shadow-package",
-        expect=expect(A06, "test_unordered_outcomes", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_debug_in_use"),
                         wrong=("test_deadlock_schedule", "test_transfer")),
         files={
             "rustsync/__init__.py": PATH_FIRST_INIT,
@@ -1332,8 +1323,8 @@ SHADOW_PACKAGE = [
     ),
     Submission(
         assignment=A01, name="a01-shadow-grading-exec", klass="shadow-package",
-        expect=expect(A01, "test_locked_counts"),
-        answers=answers(A01, honest=("test_locked_counts",), wrong=("test_fixed_worker", "test_lost_update_schedule")),
+        expect=expect(A01, "test_drawn_counts"),
+        answers=answers(A01, honest=("test_drawn_counts",), wrong=("test_fixed_worker", "test_lost_update_schedule")),
         files={
             "rustsync/__init__.py": PATH_FIRST_INIT,
             "rustsync/grading.py": _exec_real("grading") + "\n\n\n" + _c('''
@@ -1394,7 +1385,7 @@ LEAK = [
         assignment=A06, name="a06-leak-history", klass="leak",
         expect=expect(A06, *T[A06]),
         answers=answers(A06, honest=T[A06]),
-        extra_cells=[("test_twice_errors", _c("""
+        extra_cells=[("test_debug_in_use", _c("""
             import linecache
 
             for entry in In:
@@ -1416,7 +1407,7 @@ LEAK = [
         # read_even_if_poisoned is right, and what it walks is its own process's stack: it keeps its marks
         expect=expect(A02, "test_add_item", "test_try_add", "test_read_even_if_poisoned"),
         answers=answers(A02, honest=("test_add_item", "test_try_add"),
-                        predicted_reprs=_c("""
+                        predicted_debug=_c("""
                             import linecache
                             import sys
 
@@ -1441,8 +1432,8 @@ LEAK = [
                                 __hash__ = str.__hash__
 
 
-                            repr_after_listing = Tattletale("Mutex { data: 6, poisoned: false, .. }")
-                            repr_after_panic = Tattletale("?")
+                            debug_after_panic = Tattletale("Mutex { data: 1, poisoned: true, .. }")
+                            debug_after_clear = Tattletale("?")
                         """),
                         read_even_if_poisoned=_c("""
                             import linecache
@@ -1567,7 +1558,7 @@ LEAK = [
         assignment=A00, name="a00-leak-hash", klass="leak",
         expect=expect(A00, "test_lost_update_schedule", "test_lowest_count_schedule"),
         answers=answers(A00, honest=("test_lost_update_schedule", "test_lowest_count_schedule"),
-                        possible_counts=_c("""
+                        drawn_counts=_c("""
                             import inspect
 
 
@@ -1582,10 +1573,10 @@ LEAK = [
                                 __hash__ = int.__hash__
 
 
-                            possible_counts = {Snitch(2), 3, 4}
+                            drawn_counts = (Snitch(2), 1, 3)
                         """)),
         notes="the right counts, one of them an int subclass whose == prints the calling check's frames "
-              "(inspect.stack) when the hidden test compares sets; A 0, B and C honest",
+              "(inspect.stack) when the hidden test compares them; A 0, B and C honest",
     ),
 ]
 
@@ -1646,7 +1637,7 @@ DAMAGE = [
         assignment=A06, name="a06-other-students", klass="damage",
         expect=expect(A06, *T[A06]),
         answers=answers(A06, honest=T[A06]),
-        extra_cells=[("test_twice_errors", _c("""
+        extra_cells=[("test_debug_in_use", _c("""
             import os
 
             assignment = "a06_refcell_vs_mutex"
@@ -1798,30 +1789,30 @@ LOSE_GRADING = [
     ),
     Submission(
         assignment=A06, name="a06-os-exit", klass="lose-grading",
-        expect=expect(A06, "test_unordered_outcomes", "test_transfer", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_transfer", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_transfer", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_transfer", "test_debug_in_use"),
                         wrong=("test_deadlock_schedule",)),
-        extra_cells=[("test_unordered_outcomes", "import os\n\nos._exit(0)")],
+        extra_cells=[("test_drawn_outcomes", "import os\n\nos._exit(0)")],
         notes="os._exit(0) after part A: the kernel is gone; A before, C and D after honest",
     ),
     Submission(
         assignment=A06, name="a06-kill-9", klass="lose-grading",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors")),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use")),
         extra_cells=[("test_deadlock_schedule", "import os\n\nos.kill(os.getpid(), 9)")],
         notes="the kernel kills itself with SIGKILL after part B; A and B before, D after honest, C unsolved",
     ),
     Submission(
         assignment=A02, name="a02-segfault", klass="lose-grading",
-        expect=expect(A02, "test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add")),
-        extra_cells=[("test_predicted_reprs", "import ctypes\n\nctypes.string_at(0)")],
+        expect=expect(A02, "test_predicted_debug", "test_read_even_if_poisoned", "test_try_add"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_read_even_if_poisoned", "test_try_add")),
+        extra_cells=[("test_predicted_debug", "import ctypes\n\nctypes.string_at(0)")],
         notes="a segfault (ctypes.string_at(0)) after part A; A before, C and D after honest, B unsolved",
     ),
     Submission(
         assignment=A02, name="a02-exit", klass="lose-grading",
-        expect=expect(A02, "test_predicted_reprs", "test_add_item", "test_try_add"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_add_item", "test_try_add")),
+        expect=expect(A02, "test_predicted_debug", "test_add_item", "test_try_add"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_add_item", "test_try_add")),
         extra_cells=[("test_add_item", "exit()")],
         notes="exit() after part B; A and B before, D after honest, C unsolved",
     ),
@@ -1861,9 +1852,9 @@ LOSE_GRADING = [
     ),
     Submission(
         assignment=A01, name="a01-recursion-limit", klass="lose-grading",
-        expect=expect(A01, "test_locked_counts", "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_locked_counts", "test_lost_update_schedule")),
-        extra_cells=[("test_locked_counts", _c("""
+        expect=expect(A01, "test_drawn_counts", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_drawn_counts", "test_lost_update_schedule")),
+        extra_cells=[("test_drawn_counts", _c("""
             import sys
 
             limit = 1000
@@ -1890,9 +1881,9 @@ LIMITS = [
     ),
     Submission(
         assignment=A06, name="a06-fork-200", klass="limits",
-        expect=expect(A06, "test_unordered_outcomes", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_twice_errors")),
-        extra_cells=[("test_unordered_outcomes", _c("""
+        expect=expect(A06, "test_drawn_outcomes", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_debug_in_use")),
+        extra_cells=[("test_drawn_outcomes", _c("""
             import os
             import time
 
@@ -1910,8 +1901,8 @@ LIMITS = [
     ),
     Submission(
         assignment=A02, name="a02-huge-output", klass="limits",
-        expect=expect(A02, "test_predicted_reprs", "test_add_item", "test_read_even_if_poisoned"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_add_item", "test_read_even_if_poisoned")),
+        expect=expect(A02, "test_predicted_debug", "test_add_item", "test_read_even_if_poisoned"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_add_item", "test_read_even_if_poisoned")),
         extra_cells=[("test_add_item", _c("""
             print("A" * (64 * 2**20))
             for n in range(200_000):
@@ -1934,8 +1925,8 @@ LIMITS = [
     ),
     Submission(
         assignment=A01, name="a01-memory-in-worker", klass="limits",
-        expect=expect(A01, "test_locked_counts", "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_locked_counts", "test_lost_update_schedule"), fixed_worker=_c("""
+        expect=expect(A01, "test_drawn_counts", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_drawn_counts", "test_lost_update_schedule"), fixed_worker=_c("""
             def fixed_worker(counter, times):
                 hoard = bytearray(8 * 2**30)
                 for _ in range(times):
@@ -1975,22 +1966,22 @@ SHADOW_BUILTINS = [
         assignment=A01, name="a01-shadow-range", klass="shadow-builtins",
         # its own fixed_worker loops over its own `range` too, as it does in the student's kernel
         expect=expect(A01, "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"), locked_counts=_c("""
+        answers=answers(A01, honest=("test_fixed_worker", "test_lost_update_schedule"), drawn_counts=_c("""
             def range(n):
                 # the locked workers loop over range(times): with this, no thread would do anything
                 return []
 
 
-            locked_counts = {0}
+            drawn_counts = (0, 0, 0)
         """)),
-        notes="shadows `range` so that the locked workers would do nothing, with the wrong prediction {0}; "
+        notes="shadows `range` so that the locked workers would do nothing, with the wrong prediction (0, 0, 0); "
               "B and C honest, but B's loop meets the shadowed `range` in the student's own namespace",
     ),
     Submission(
         assignment=A00, name="a00-shadow-tuple-and-repr", klass="shadow-builtins",
         expect=expect(A00, "test_lost_update_schedule", "test_lowest_count_schedule"),
         answers=answers(A00, honest=("test_lost_update_schedule", "test_lowest_count_schedule"),
-                        possible_counts=_c("""
+                        drawn_counts=_c("""
                             from math import prod as tuple
 
 
@@ -2002,9 +1993,10 @@ SHADOW_BUILTINS = [
                                 return [4]
 
 
-                            possible_counts = {4}
+                            drawn_counts = (4, 4, 4)
                         """)),
-        notes="`tuple`, `repr` and `sorted` shadowed at the top level with a wrong prediction {4}; B and C honest",
+        notes="`tuple`, `repr` and `sorted` shadowed at the top level with a wrong prediction (4, 4, 4); B and C "
+              "honest",
     ),
     Submission(
         assignment=A03, name="a03-shadow-fullwidth", klass="shadow-builtins",
@@ -2026,9 +2018,9 @@ SHADOW_BUILTINS = [
     ),
     Submission(
         assignment=A06, name="a06-shadow-type-names", klass="shadow-builtins",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_transfer"),
-                        twice_errors=_c("""
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_transfer"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_transfer"),
+                        debug_in_use=_c("""
                             import builtins
 
 
@@ -2044,10 +2036,10 @@ SHADOW_BUILTINS = [
 
 
                             builtins.str = Always
-                            borrow_twice_error = Always("ValueError")
-                            lock_twice_error = Always("KeyError")
+                            debug_while_locked = Always("Mutex { data: 6 }")
+                            debug_while_borrowed = Always("RefCell { value: 5 }")
                         """)),
-        notes="shadows `type` and replaces `builtins.str` with an always-equal class, with wrong names; A-C honest",
+        notes="shadows `type` and replaces `builtins.str` with an always-equal class, with wrong lines; A-C honest",
     ),
 ]
 
@@ -2056,14 +2048,14 @@ SHADOW_BUILTINS += [
         assignment=A02, name="a02-shadow-repr-and-str", klass="shadow-builtins",
         expect=expect(A02, "test_add_item", "test_read_even_if_poisoned", "test_try_add"),
         answers=answers(A02, honest=("test_add_item", "test_read_even_if_poisoned", "test_try_add"),
-                        predicted_reprs=_c("""
+                        predicted_debug=_c("""
                             def repr(value):
                                 return "Mutex { data: 0, poisoned: false, .. }"
 
 
                             str = repr
-                            repr_after_listing = "Mutex { data: 0, poisoned: false, .. }"
-                            repr_after_panic = "Mutex { data: 0, poisoned: false, .. }"
+                            debug_after_panic = "Mutex { data: 0, poisoned: false, .. }"
+                            debug_after_clear = "Mutex { data: 0, poisoned: false, .. }"
                         """)),
         notes="`repr` and `str` shadowed to give the student's (wrong) prediction whatever is printed; B-D honest",
     ),
@@ -2088,8 +2080,8 @@ SHADOW_BUILTINS += [
 REBIND_DURING_TEST = [
     Submission(
         assignment=A01, name="a01-rebind-checks-while-tested", klass="rebind",
-        expect=expect(A01, "test_locked_counts", "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_locked_counts", "test_lost_update_schedule"), fixed_worker=_c("""
+        expect=expect(A01, "test_drawn_counts", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_drawn_counts", "test_lost_update_schedule"), fixed_worker=_c("""
             def fixed_worker(counter, times):
                 global check_always, check_equal, call, answer
                 check_always = check_equal = call = answer = lambda *a, **k: None  # the checks of this test
@@ -2104,8 +2096,8 @@ REBIND_DURING_TEST = [
     ),
     Submission(
         assignment=A02, name="a02-rebind-checks-while-tested", klass="rebind",
-        expect=expect(A02, "test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add"),
-        answers=answers(A02, honest=("test_predicted_reprs", "test_read_even_if_poisoned", "test_try_add"),
+        expect=expect(A02, "test_predicted_debug", "test_read_even_if_poisoned", "test_try_add"),
+        answers=answers(A02, honest=("test_predicted_debug", "test_read_even_if_poisoned", "test_try_add"),
                         add_item=_c("""
                             import sys
 
@@ -2121,8 +2113,8 @@ REBIND_DURING_TEST = [
     ),
     Submission(
         assignment=A06, name="a06-rebind-checks-while-tested", klass="rebind",
-        expect=expect(A06, "test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
-        answers=answers(A06, honest=("test_unordered_outcomes", "test_deadlock_schedule", "test_twice_errors"),
+        expect=expect(A06, "test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
+        answers=answers(A06, honest=("test_drawn_outcomes", "test_deadlock_schedule", "test_debug_in_use"),
                         transfer=_c("""
                             def transfer(accounts, source, target, amount):
                                 global check_always, check_equal, check_prediction
@@ -2139,9 +2131,9 @@ REBIND_DURING_TEST = [
 SWALLOW_STOP = [
     Submission(
         assignment=A01, name="a01-finally-continue", klass="lose-grading",
-        expect=expect(A01, "test_locked_counts", "test_fixed_worker", "test_lost_update_schedule"),
-        answers=answers(A01, honest=("test_locked_counts", "test_fixed_worker", "test_lost_update_schedule")),
-        extra_cells=[("test_locked_counts", _c("""
+        expect=expect(A01, "test_drawn_counts", "test_fixed_worker", "test_lost_update_schedule"),
+        answers=answers(A01, honest=("test_drawn_counts", "test_fixed_worker", "test_lost_update_schedule")),
+        extra_cells=[("test_drawn_counts", _c("""
             import time
 
             while True:
