@@ -280,3 +280,47 @@ def test_scope_compare_exchange_and_arcs_exclusive_access_cross_the_boundary(com
                   ["Arc", "AtomicUsize", "Mutex", "Ok", "scope"])
     part = decide(command, job)
     assert part.passed, part.message
+
+
+def test_an_arc_moved_into_a_thread_is_dropped_when_the_thread_ends(command):
+    """As in the student's kernel: each thread's clone goes when its thread ends, so the count is 1 after the joins."""
+    owners = textwrap.dedent("""\
+        def owners():
+            counter = Arc(Mutex(0))
+            handles = []
+            for _ in range(3):
+                mine = Arc.clone(counter)
+                def work():
+                    with mine.lock() as num:
+                        num.value += 1
+                handles.append(spawn(work))
+            for handle in handles:
+                handle.join()
+            return Arc.strong_count(counter)
+        """)
+    test = ("from rustsync.grading import call, check_equal\n"
+            "check_equal(call(owners), 1, 'the strong count after the joins', reveal=True)")
+    part = decide(command, cells(owners, test=test))
+    assert part.passed, part.message
+
+
+def test_a_thread_that_panics_holding_a_guard_outside_a_with_poisons_the_mutex(command):
+    """The guard is dropped while the student's function unwinds: Rust poisons the mutex, and so does the grader."""
+    poisoned = textwrap.dedent("""\
+        def poisoned():
+            m = Arc(Mutex(0))
+            mine = Arc.clone(m)
+            def work():
+                guard = mine.lock()
+                guard.value += 1
+                raise ValueError("gave up halfway")
+            try:
+                spawn(work).join()
+            except Exception:
+                pass
+            return m.is_poisoned()
+        """)
+    test = ("from rustsync.grading import call, check_equal\n"
+            "check_equal(call(poisoned), True, 'whether the mutex is poisoned', reveal=True)")
+    part = decide(command, cells(poisoned, test=test))
+    assert part.passed, part.message

@@ -46,6 +46,7 @@ import weakref
 import greenlet
 
 from . import wire
+from .interrupts import CellStopped
 
 __all__ = ["RemoteRef", "Student", "StudentError", "StudentGone", "run_part", "start_student"]
 
@@ -172,7 +173,9 @@ def _mro_names(cls):
 class RemoteRef:
     """An object of the student's process: it can be called (there), passed back, and nothing else."""
 
-    __slots__ = ("_student", "_rid", "_tname", "_name", "_callable", "_code", "_captured", "__weakref__")
+    __slots__ = ("_student", "_rid", "_tname", "_name", "_callable", "_code", "_captured", "_names", "_globals",
+                 "__weakref__")
+    _rustsync_remote_function = True  # ownership.capture asks it what it captured
 
     def __init__(self, student, rid, info):
         self._student, self._rid = student, rid
@@ -180,13 +183,33 @@ class RemoteRef:
         self._name = str(info.get("name") or self._tname)[:80]
         self._callable = info.get("callable") is True
         self._code = info.get("code") if type(info.get("code")) is int else None
-        self._captured = ()
+        self._captured, self._names, self._globals = (), (), ()
         captured = info.get("captured")
         if self._code is not None and type(captured) is list:
             try:
                 self._captured = tuple(student.decode(c) for c in captured)
             except wire.ProtocolError:
                 self._code = None
+        names = info.get("freevars")
+        if type(names) is list and len(names) == len(self._captured) and all(type(n) is str for n in names):
+            self._names = tuple(names)
+        found = info.get("globals")
+        if self._code is not None and type(found) is dict:
+            try:
+                self._globals = tuple((str(k), student.decode(v)) for k, v in found.items()
+                                      if type(v) is list and v[:1] == ["h"])
+            except wire.ProtocolError:
+                self._globals = ()
+
+    def _rustsync_captures(self):
+        """The course's objects the function captured, (name, object) pairs, as `spawn` checks and moves them.
+
+        Plain data crossed as copies, which no thread of the student's shares: only the
+        course's objects (held here, in the grader) move, are dropped when the thread ends,
+        or are refused (`Rc`, a guard: E0277), as in the student's own kernel.
+        """
+        pairs = [*zip(self._names, self._captured, strict=False), *self._globals]
+        return [(name, value) for name, value in pairs if type(value).__module__.startswith("rustsync.")]
 
     def _rustsync_item(self):
         """A function is an item, as in Rust: a closure can use it without moving it."""
@@ -370,13 +393,18 @@ class Student:
     def decode(self, data):
         return wire.decode(data, self._object, self._reference)
 
-    def _drops(self, message):
+    def _drops(self, message, panicking=False):
         for item in message.get("drops") or []:
             if type(item) is list and len(item) == 2 and type(item[0]) is int and type(item[1]) is int:
                 entry = self.objects.get(item[0])
                 if entry is not None:
                     entry[1] -= item[1]
                     if entry[1] <= 0:
+                        if panicking:
+                            from ..mutex import MutexGuard
+
+                            if type(entry[0]) is MutexGuard and entry[0]._live:
+                                entry[0]._release(poison=True)
                         del self.objects[item[0]]
                         self.handle_ids.pop(id(entry[0]), None)
                         del entry[:]  # the last reference this table kept
@@ -428,10 +456,14 @@ class Student:
         self._send({"t": "call", "lane": lane, "f": ref._rid, "args": [self.share(a) for a in args],
                     "kwargs": [[str(k), self.share(v)] for k, v in kwargs.items()]})
         message = self._serve(lane)
+        if message.get("t") != "return":
+            raised = self._raised(message.get("error"))
+            # the student's function panicked: a guard its frames held is dropped while unwinding, and poisons
+            # its mutex, as in Rust (and as in the student's kernel, where the traceback keeps it until then)
+            self._drops(message, panicking=isinstance(raised, Exception))
+            raise raised
         try:
-            if message.get("t") == "return":
-                return self._value(message.get("value"))
-            raise self._raised(message.get("error"))
+            return self._value(message.get("value"))
         finally:
             self._drops(message)
 
@@ -697,10 +729,6 @@ def start_student(namespace, limits):
 
 
 # --- one part ------------------------------------------------------------------------------------------
-
-
-class CellStopped(BaseException):
-    """An instructor's cell ran past its time in the grader's process."""
 
 
 def _alarm(signum, frame):

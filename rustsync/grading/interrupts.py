@@ -6,12 +6,13 @@ __all__ = ["CellStopped", "stop_cells_on_interrupt"]
 
 
 class CellStopped(BaseException):
-    """The grader stopped a cell that ran past its time limit.
+    """The grader stopped a cell that ran past its time limit (in the student's kernel, or in the grader's process).
 
     When a cell runs too long, nbgrader interrupts the kernel, which normally raises
     KeyboardInterrupt; a top-level `while True: try: ... except KeyboardInterrupt: pass`
     would swallow that, keep the kernel busy, and leave the whole notebook ungraded. In
-    grading kernels the interrupt raises this instead, which such code does not catch.
+    grading kernels the interrupt raises this instead, which such code does not catch. The
+    grader's process raises it from its alarm when an instructor's cell runs too long (grader.py).
     """
 
 

@@ -30,6 +30,7 @@ import weakref
 
 import greenlet
 
+from ..ownership.capture import global_names as _global_names  # bound before the course is hidden
 from . import wire
 
 __all__ = ["serve"]
@@ -88,8 +89,17 @@ def _other(value):
         info["code"] = _code_id(value.__code__)
         try:
             info["captured"] = [encode(cell.cell_contents) for cell in value.__closure__ or ()]
+            info["freevars"] = [str(name)[:80] for name in value.__code__.co_freevars]
         except (ValueError, RecursionError):
             pass
+        # the course's objects it reaches through globals move into a thread too, as in the student's kernel
+        found = {}
+        for name in _global_names(value.__code__)[:64]:
+            held = value.__globals__.get(name) if isinstance(value.__globals__, dict) else None
+            if isinstance(held, Handle):
+                found[str(name)[:80]] = ["h", object.__getattribute__(held, "_id"), {}]
+        if found:
+            info["globals"] = found
     return ["r", rid, info]
 
 

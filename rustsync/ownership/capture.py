@@ -28,6 +28,8 @@ def captures(func):
     A bound method takes its object with it (`self`), a `functools.partial` its arguments.
     """
     out = []
+    if getattr(type(func), "_rustsync_remote_function", False) is True:  # a student's function, while grading
+        return list(func._rustsync_captures())
     if isinstance(func, types.MethodType):
         out.append(("self", func.__self__))
         func = func.__func__
@@ -51,8 +53,12 @@ def captures(func):
 
 
 @functools.lru_cache(maxsize=512)
-def _global_names(code):
+def global_names(code):
+    """The global names `code`, and the functions written inside it, read."""
     return tuple(_collect_global_names(code, []))
+
+
+_global_names = global_names
 
 
 def _collect_global_names(code, seen):
