@@ -10,12 +10,14 @@ it may move into a thread (`Send`), but not be shared by several (`Sync`, E0277)
 
 from __future__ import annotations
 
+import copy
 import sys
 
 from .debug import rust_debug, type_name
 from .diagnostics import display_name
 from .errors import BorrowError, BorrowMutError, GuardDropped
 from .ownership import Owned, not_send
+from .ownership.moves import clone_expression
 
 
 def _site():
@@ -79,6 +81,25 @@ class RefCell(Owned):
             raise BorrowMutError(f"cannot move out of `{self.name}` while a guard borrows it; end the guard first")
         self._moved_by_method("into_inner")
         return self._value
+
+    def clone(self):
+        """A new `RefCell` holding a copy of the value (Rust's `RefCell: Clone` when `T: Clone`).
+
+        Raise `BorrowError` while a `borrow_mut()` guard is live, as Rust's `clone` panics then.
+        """
+        __tracebackhide__ = True
+        self._use()
+        if self._writer is not None:
+            raise BorrowError(
+                f"RefCell already mutably borrowed\n`{self.name}` is mutably borrowed by the "
+                f"`borrow_mut()` at {_where(self._writer)}, so it cannot be cloned now.\n"
+                "help: end the `borrow_mut()` guard's `with` block (or `drop` it) before `clone()`"
+            )
+        return RefCell(copy.deepcopy(self._value), name=self.name)
+
+    def _clone_expression(self, name):
+        """How rustc's "consider cloning" help reads in Python: only a value that can be copied can be cloned."""
+        return f"{name}.clone()" if clone_expression(name, self._value) is not None else None
 
     # -- Debug and the ownership checks --------------------------------------------
 

@@ -8,10 +8,12 @@ import pytest
 from rustsync import (
     Arc,
     AtomicUsize,
+    BorrowError,
     CompileError,
     Mutex,
     NotSend,
     Rc,
+    ThreadPanicked,
     UseAfterMove,
     drop,
     spawn,
@@ -402,6 +404,205 @@ def test_the_rule_holds_under_the_scheduler_too():
 
     result = run(program, seed=0)
     assert "UseAfterMove" in str(result.outcome) and "use of moved value: `log`" in str(result.outcome)
+
+
+# --- a value a thread consumed, printed, or handed back under a new name ----------------------------------
+
+from rustsync import RefCell  # noqa: E402
+
+
+def test_a_value_its_thread_consumed_is_reported_as_moved_into_the_closure():
+    log = RefCell([1])  # log-created
+
+    def work():
+        log.borrow_mut().value.append(2)  # log-captured
+        return log.into_inner()
+
+    handle = spawn(work)  # log-moved
+    assert handle.join(timeout=10) == [1, 2]
+    with pytest.raises(UseAfterMove) as err:
+        log.borrow()  # log-borrowed
+    found = labels(err.value)
+    assert found == {
+        "move occurs because `log` has type `RefCell<list[int]>`, which does not implement the `Copy` trait":
+            line_of("log-created"),
+        "value moved into closure here": line_of("log-moved"),
+        "variable moved due to use in closure": line_of("log-captured"),
+        "value borrowed here after move": line_of("log-borrowed"),
+    }
+    assert "moved due to this method call" not in str(err.value)
+    assert "help: consider cloning the value before moving it into the closure" in str(err.value)
+    assert "value = log.clone()" in str(err.value)
+
+
+def test_a_spawn_joined_in_the_same_expression_underlines_the_closure_not_the_join():
+    jar = Mutex(1)
+
+    def work():
+        return jar.into_inner()
+
+    assert spawn(work).join(timeout=10) == 1  # joined-at-once
+    with pytest.raises(UseAfterMove) as err:
+        jar.lock()
+    moved = [lab.span for lab in err.value.diagnostic.labels if lab.text == "value moved into closure here"]
+    assert [(span.line, span.end_col - span.col) for span in moved] == [(line_of("joined-at-once"), len("work"))]
+
+
+def test_inside_the_thread_that_consumed_it_a_later_use_still_names_the_method():
+    jar = Mutex(5)
+
+    def work():
+        jar.into_inner()  # consumed-in-thread
+        jar.lock()
+
+    with pytest.raises(ThreadPanicked) as err:
+        spawn(work).join(timeout=10)
+    cause = err.value.__cause__
+    assert isinstance(cause, UseAfterMove)
+    assert labels(cause)["`jar` moved due to this method call"] == line_of("consumed-in-thread")
+
+
+def test_a_value_dropped_by_its_thread_is_reported_as_moved_into_the_closure():
+    hits = AtomicUsize(0)
+    spawn(lambda: drop(hits)).join(timeout=10)
+    with pytest.raises(UseAfterMove) as err:
+        hits.load(Ordering.SeqCst)
+    assert "value moved into closure here" in labels(err.value)
+    assert "value moved here" not in labels(err.value)
+
+
+def test_refcell_clone_copies_the_value_and_refuses_while_mutably_borrowed():
+    cell = RefCell([1, [2]])
+    twin = cell.clone()
+    twin.borrow_mut().value[1].append(3)
+    assert cell.borrow().value == [1, [2]] and twin.borrow().value == [1, [2, 3]]
+    guard = cell.borrow_mut()
+    with pytest.raises(BorrowError, match="already mutably borrowed"):
+        cell.clone()
+    drop(guard)
+    assert RefCell(Mutex(0))._clone_expression("c") is None, "a RefCell<Mutex> is not Clone"
+
+
+def _moved_into_a_thread(make):
+    value = make()
+    spawn(lambda: value and None).join(timeout=10)
+    return value
+
+
+MOVABLE = {
+    "Mutex": lambda: Mutex([1]),
+    "RefCell": lambda: RefCell([1]),
+    "Arc": lambda: Arc(Mutex(0)),
+    "AtomicUsize": lambda: AtomicUsize(3),
+}
+PRINTS = {
+    "print": lambda v: print(v),  # printed-print
+    "str": lambda v: str(v),  # printed-str
+    "repr": lambda v: repr(v),  # printed-repr
+    "f-string": lambda v: f"{v}",  # printed-f-string
+    "f-string !r": lambda v: f"{v!r}",  # printed-f-string !r
+}
+
+
+@pytest.mark.parametrize("kind", MOVABLE)
+@pytest.mark.parametrize("show", PRINTS)
+def test_printing_a_value_moved_into_a_thread_is_e0382_borrow_of_moved_value(kind, show, capsys):
+    value = _moved_into_a_thread(MOVABLE[kind])
+    with pytest.raises(UseAfterMove) as err:
+        PRINTS[show](value)
+    assert str(err.value).startswith("error[E0382]: borrow of moved value: `value`")
+    assert labels(err.value)["value borrowed here after move"] == line_of(f"printed-{show}")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("make", [lambda: Rc(1), lambda: Arc(1), lambda: Mutex(0), lambda: RefCell(0)])
+def test_printing_a_dropped_value_is_e0382_with_value_moved_here(make):
+    value = make()
+    drop(value)  # value-dropped
+    with pytest.raises(UseAfterMove) as err:
+        print(value)
+    assert labels(err.value)["value moved here"] == line_of("value-dropped")
+
+
+def test_a_value_not_moved_or_owned_by_this_thread_prints_as_rusts_debug():
+    kept = Mutex(6)
+    assert repr(kept) == "Mutex { data: 6, poisoned: false, .. }"
+    cell = RefCell([1])
+    assert spawn(lambda: repr(cell)).join(timeout=10) == "RefCell { value: [1] }", "its thread owns it"
+    log = RefCell([1])
+    log = spawn(lambda: log).join(timeout=10)
+    assert str(log) == "RefCell { value: [1] }", "handed back to its name"
+
+
+def test_library_and_package_code_may_still_show_a_moved_value():
+    import pprint
+    import reprlib
+
+    from rustsync.debug import rust_debug
+
+    moved = _moved_into_a_thread(lambda: Mutex(2))
+    shown = reprlib.Repr()
+    shown.maxother = 100
+    assert shown.repr(moved) == pprint.pformat(moved) == "Mutex { data: 2, poisoned: false, .. }"
+    assert rust_debug([moved]) == "[Mutex { data: 2, poisoned: false, .. }]"
+
+
+def test_the_name_a_value_left_stays_moved_when_join_hands_it_to_a_new_name():
+    log = RefCell([1])  # old-created
+
+    def work():
+        log.borrow_mut().value.append(2)
+        return log
+
+    handle = spawn(work)  # old-moved
+    back = handle.join(timeout=10)
+    assert back.borrow().value == [1, 2]
+    with pytest.raises(UseAfterMove) as err:
+        log.borrow()  # old-used
+    found = labels(err.value)
+    assert found["value moved into closure here"] == line_of("old-moved")
+    assert found["value borrowed here after move"] == line_of("old-used")
+    with pytest.raises(UseAfterMove):
+        print(log)
+
+    def length(cell):
+        return len(cell.borrow().value)
+
+    assert length(back) == 2, "the new owner may lend it to a function"
+    with pytest.raises(UseAfterMove, match="use of moved value: `log`"):
+        spawn(lambda: log.borrow())
+    back.borrow_mut().value.append(3)
+    assert spawn(lambda: back.into_inner()).join(timeout=10) == [1, 2, 3], "and move it on"
+
+
+def test_a_value_handed_back_without_a_name_leaves_the_old_name_moved():
+    counter = Mutex(0)
+    spawn(lambda: counter).join(timeout=10).lock()
+    with pytest.raises(UseAfterMove, match="moved value: `counter`"):
+        counter.lock()
+
+
+def test_printing_after_a_move_and_the_old_name_after_join_hold_under_the_scheduler():
+    def printed():
+        jar = Mutex(0)
+        spawn(lambda: jar.lock() and None).join()
+        return repr(jar)
+
+    def old_name():
+        log = RefCell([1])
+        back = spawn(lambda: log).join()
+        back.borrow_mut().value.append(2)
+        log.borrow()
+
+    def same_name():
+        log = RefCell([1])
+        log = spawn(lambda: log).join()
+        return repr(log)
+
+    for program, name in ((printed, "jar"), (old_name, "log")):
+        outcome = str(run(program, seed=0).outcome)
+        assert "UseAfterMove" in outcome and f"borrow of moved value: `{name}`" in outcome, outcome
+    assert run(same_name, seed=0).outcome == "RefCell { value: [1] }"
 
 
 # --- the ownership package: one idea per module, rustc's wording in one place, no import circle ----------

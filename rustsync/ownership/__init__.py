@@ -11,6 +11,13 @@ again after its move raises `UseAfterMove` (E0382); handing a thread a value tha
 while a guard borrows it raises `MovedWhileBorrowed` (E0505). Every error points at the
 student's own source lines, as rustc would.
 
+Printing a moved value (`print(log)`, `repr`, an f-string: Rust's `{:?}`) is a use too, when
+the student's own code does it; the scheduler, the plots, the grader, a debugger and IPython's
+display still show it. A value a thread moved in and handed back through `join()` belongs to
+the name it is bound to then (`back = handle.join()`); the name it left stays moved. To the
+code that spawned the thread, a value moved into a closure stays "moved into closure here",
+whatever the thread did with it next (`into_inner()`, `drop`).
+
 The modules, one idea each:
 - `moves`: which values move, the record of each move, `drop`, ownership handed back by `join`;
 - `capture`: what a closure captures, bound as of the spawn; `Send` and `Sync`;

@@ -91,14 +91,18 @@ def check_spawn(closure, frame, spawn_location, *, move=True, scoped=False, call
             plan.movable.append((var, value))
         elif checked and moves(value):
             plan.plain.append((var, value))
-    for _var, value in plan.movable:
+    for var, value in plan.movable:
         move_record = value._move
+        if move_record is not None and move_record.extra.get("renamed") and var == move_record.name:
+            raise messages.moved_again(move_record, plan.where(), frame)  # `join()` gave it to another name
         if move_record is not None and move_record.owner is not me:
             if move_record.kind == "closure":
                 raise messages.moved_again(move_record, plan.where(), frame)
             value._use()
     for var, value in plan.plain:
         move_record = plain_move(value)
+        if move_record is not None and move_record.extra.get("renamed") and var == move_record.name:
+            raise messages.moved_again(move_record, plan.where(), frame)  # `join()` gave it to another name
         if move_record is not None and move_record.owner is not me:
             site = plan.where()
             if move_record.site == site.moved_at and move_record.name == var and rebound_in_loop(site, var):

@@ -6,7 +6,7 @@ find it here by its error:
 
 | error | function |
 | --- | --- |
-| E0382 use of a moved value | `use_after_move`, `moved_again`, `used_after_spawn` |
+| E0382 use of a moved value | `use_after_move`, `moved_again`, `used_after_spawn`, `used_after_join` |
 | (its labels, help and clone) | `_move_labels`, `_help`, `clone_suggestion` |
 | E0277 not `Send` / not `Sync` | `cannot_send` |
 | E0373 a closure that may outlive what it borrows | `may_outlive` |
@@ -133,11 +133,16 @@ def _diagnostic(head, move, labels, notes=()):
                       suggestions=suggestions)
 
 
-def use_after_move(move):
-    """E0382 for a use of a moved value by code that no longer owns it."""
+def use_after_move(move, borrowed=None):
+    """E0382 for a use of a moved value by code that no longer owns it.
+
+    `borrowed=True` for a use that only borrows whatever its spelling (printing it: Rust's
+    `println!("{x:?}")`); otherwise a method call on the value borrows it, and anything else uses it.
+    """
     frame = user_frame(2)
     span = use_site(frame, move.name)
-    borrowed = span is not None and span.filename and _is_method_receiver(span)
+    if borrowed is None:
+        borrowed = span is not None and span.filename and _is_method_receiver(span)
     verb = "borrowed" if borrowed else "used"
     labels = _move_labels(move, closure_use="variable moved due to use in closure")
     if span is not None:
@@ -193,6 +198,16 @@ def used_after_spawn(move, site, later):
     labels.append(Label(node_span(site.filename, node), f"value {verb} here after move", primary=True))
     notes = [Note("found in the lines after the spawn, before the thread started: "
                   "a plain Python value cannot notice its own use, so `spawn` looks ahead, as rustc does")]
+    return UseAfterMove(_diagnostic("borrow" if borrowed else "use", move, labels, notes))
+
+
+def used_after_join(move, filename, node, borrowed):
+    """E0382 for a plain value handed back through `join()` to a new name, which the old name uses again later."""
+    labels = _move_labels(move, closure_use="variable moved due to use in closure")
+    verb = "borrowed" if borrowed else "used"
+    labels.append(Label(node_span(filename, node), f"value {verb} here after move", primary=True))
+    notes = [Note("found in the lines after the `join()`, which gave the value to a new name: "
+                  "a plain Python value cannot notice its own use, so `join` looks ahead, as rustc does")]
     return UseAfterMove(_diagnostic("borrow" if borrowed else "use", move, labels, notes))
 
 

@@ -11,7 +11,9 @@ import enum
 import functools
 import io
 import os
+import site
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass, field
 
@@ -20,7 +22,15 @@ from ..debug import type_name
 from ..diagnostics import Span, Suggestion, user_frame
 from ..errors import UseAfterMove
 from . import messages
-from .source import _argument, _binding_site, _receiver, first_use_in_closure
+from .source import (
+    _argument,
+    _assigned_name,
+    _binding_site,
+    _receiver,
+    first_use_in_closure,
+    use_after_statement,
+    use_site_names,
+)
 
 
 @dataclass
@@ -55,18 +65,28 @@ class Owned:
 
     _move = None
 
-    def _use(self):
+    def _use(self, borrowed=None):
         """Check that the running thread may use this value; raise E0382 if it moved away.
 
         An invariant of the scheduler (`sched.explore(..., invariant=...)`) is no thread
-        and owns nothing: it may look at any value, moved or not.
+        and owns nothing: it may look at any value, moved or not. `borrowed=True` says the
+        use only borrows (printing it, Rust's `{:?}`), for the error's wording.
         """
         move = self._move
         if move is not None:
             owner = _sim.owner_token()
             if move.owner is not owner and not getattr(owner, "observes", False):
                 __tracebackhide__ = True
-                raise UseAfterMove(messages.use_after_move(move))
+                raise UseAfterMove(messages.use_after_move(_reported(move, owner), borrowed))
+            if move.extra.get("renamed") and _named_as(self, move.name):
+                __tracebackhide__ = True
+                raise UseAfterMove(messages.use_after_move(move, borrowed))
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for method in ("__repr__", "__str__"):
+            if method in cls.__dict__:
+                setattr(cls, method, _debug_checked(cls.__dict__[method]))
 
     def _moved_by_method(self, method):
         """Mark this value consumed by a method such as `into_inner()`."""
@@ -79,7 +99,7 @@ class Owned:
             owner=None,
             site=site,
             created=_binding_site(frame.f_code.co_filename, name, site.line) if name and site else None,
-            extra={"method": method},
+            extra={"method": method, **_moved_in(self._move)},
         )
 
     def _drop(self):
@@ -114,7 +134,74 @@ def drop(value):
             owner=None,
             site=site,
             created=_binding_site(frame.f_code.co_filename, name, site.line) if name and site else None,
+            extra=_moved_in(value._move),
         )
+
+
+def _moved_in(previous):
+    """What a consuming call (`into_inner()`, `drop`) remembers of the closure that brought the value to its thread.
+
+    rustc reports the capture by the closure to any code outside that thread: for the
+    spawning thread, the value moved into the closure, whatever the thread did with it next.
+    """
+    if previous is not None and previous.kind == "closure" and previous.owner is not None:
+        return {"captured": previous, "thread": previous.owner}
+    return {}
+
+
+def _reported(move, owner):
+    """The move to report to `owner`: the closure's capture, unless `owner` is the thread that consumed the value."""
+    captured = move.extra.get("captured")
+    if captured is not None and owner is not move.extra.get("thread"):
+        return captured
+    return move
+
+
+def _named_as(value, name):
+    """True when the student's code now uses `value` under `name`, a name that gave it up.
+
+    A value a thread hands back through `join()` belongs to the name it is bound to there
+    (`back = handle.join()`); the name it moved away from stays moved, as in Rust.
+    """
+    frame = user_frame(2)
+    if frame is None or not _outside_package(frame.f_code.co_filename):
+        return False
+    bound = frame.f_locals.get(name, frame.f_globals.get(name, _MISSING))
+    return bound is value and use_site_names(frame, name)
+
+
+_MISSING = object()
+
+
+def _debug_checked(method):
+    """`repr`/`str` of a course value that refuses, as rustc's `{:?}` does, to print it after its move.
+
+    Only the student's own code is refused: the scheduler's traces, the plots, the grader,
+    a debugger or IPython's display may still show a moved value.
+    """
+
+    @functools.wraps(method)
+    def checked(self):
+        if self._move is not None and _students_code(sys._getframe(1).f_code.co_filename):
+            __tracebackhide__ = True
+            self._use(borrowed=True)
+        return method(self)
+
+    return checked
+
+
+@functools.lru_cache(maxsize=256)
+def _students_code(filename):
+    """True for a file of the student's: neither this package, Python's library, installed packages, nor frozen code."""
+    if filename.startswith("<frozen") or not _outside_package(filename):
+        return False
+    path = os.path.abspath(filename)
+    return not any(path.startswith(folder + os.sep) for folder in _LIBRARY_FOLDERS)
+
+
+_LIBRARY_FOLDERS = tuple(sorted({os.path.abspath(p) for p in (
+    *(sysconfig.get_paths().get(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")),
+    site.getusersitepackages()) if p}))
 
 
 # --- which values move -------------------------------------------------------------
@@ -235,20 +322,48 @@ def hand_over(result, thread, handle):
 
 
 def claim(result, handle):
-    """`join()` gives the result to the thread that joins: it owns again what the handle held."""
+    """`join()` gives the result to the thread that joins: it owns again what the handle held.
+
+    Under the name it is bound to there: after `back = handle.join()`, the value is `back`'s,
+    and the name it moved away from (`log`) stays moved, as in Rust. Rebound to its old name
+    (`log = handle.join()`), it is simply `log`'s again.
+    """
+    target = _UNKNOWN
     for item in _returned(result):
         if isinstance(item, Owned):
-            if item._move is not None and item._move.owner is handle:
-                item._move = None
+            move = item._move
+            if move is not None and move.owner is handle:
+                if target is _UNKNOWN:
+                    target = _assigned_name(user_frame(1))
+                if target == move.name or item is not result:
+                    item._move = None  # an item of a returned tuple: its new name is not known
+                else:
+                    move.owner = _sim.owner_token()
+                    move.extra["renamed"] = True
         else:
             record = plain_move(item)
             if record is not None and record.owner is handle:
-                forget_plain_move(item)
+                if target is _UNKNOWN:
+                    target = _assigned_name(user_frame(1))
+                if target == record.name or item is not result:
+                    forget_plain_move(item)
+                    continue
+                record.owner = _sim.owner_token()
+                record.extra["renamed"] = True
+                # a plain value cannot notice its own use: look ahead, as `spawn` does
+                later = use_after_statement(user_frame(1), record.name)
+                if later is not None:
+                    __tracebackhide__ = True
+                    raise messages.used_after_join(record, *later)
+
+
+_UNKNOWN = object()
 
 
 def clone_expression(name, value):
     """How to clone `value` in Python, for rustc's "consider cloning" help; None when it cannot be cloned."""
-    own = getattr(type(value), "_clone_expression", None)  # `Arc.clone(name)`: the type says how
+    # `Arc.clone(name)`, `cell.clone()`: the type says how (a `RefCell` only when its value can be cloned)
+    own = getattr(value if isinstance(value, Owned) else type(value), "_clone_expression", None)
     if own is not None:
         return own(name)
     if isinstance(value, Owned):

@@ -62,11 +62,7 @@ def _spawn_site(filename, line, col, end_col, closure_code, _text_hash):
         return site
     site.tree = tree
     parents = _parents(tree)
-    call = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col:
-            call = node
-            break
+    call = _call_node(tree, line, col, end_col)
     if call is not None:
         site.call = node_span(filename, call)
         site.func = node_span(filename, call.func)
@@ -325,14 +321,22 @@ def first_use_in_closure(site, name):
 def _call_at(frame):
     """The AST node of the call a frame is making (or None), its file, and its raw span."""
     filename = frame.f_code.co_filename
-    line, _, col, end_col = call_position(frame)
+    line, end_line, col, end_col = call_position(frame)
     fallback = Span(filename, line, col, end_col) if end_col > col else None
     tree = source_tree(filename)
     if tree is not None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col:
-                return node, filename, fallback
+        return _call_node(tree, line, col, end_col, end_line), filename, fallback
     return None, filename, fallback
+
+
+def _call_node(tree, line, col, end_col, end_line=None):
+    """The call that starts at (line, col); of calls chained there (`spawn(f).join()`), the one ending at end_col."""
+    found = [node for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col]
+    for node in found:
+        if node.end_col_offset == end_col and (end_line is None or node.end_lineno == end_line):
+            return node
+    return found[0] if found else None
 
 
 def _receiver(frame):
@@ -374,3 +378,73 @@ def use_site(frame, name):
             return span
     return Span(filename, line, col, end_col if end_line == line else col + 1)
 
+
+
+def use_site_names(frame, name):
+    """True when the call the frame is making uses the variable `name` itself.
+
+    As the receiver (`log` in `log.borrow()`) or an argument (`print(log)`); a use that
+    is not a call (`f"{log}"`) is found by its name in the span the frame runs.
+    """
+    return _uses_name(frame.f_code, frame.f_lasti, frame.f_lineno, name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _uses_name(code, lasti, lineno, name):
+    frame = _Where(code, lasti, lineno)
+    node, filename, _ = _call_at(frame)
+    if node is None:
+        line, end_line, col, end_col = call_position(frame)
+        return name_span_in(filename, line, col, end_col if end_line == line else 10**6, name) is not None
+    receiver, _ = _receiver(frame)
+    return receiver == name or any(isinstance(arg, ast.Name) and arg.id == name for arg in node.args)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The part of a frame that says where it is (kept instead of the frame, which holds its locals alive)."""
+
+    f_code: object
+    f_lasti: int
+    f_lineno: int
+
+
+def _assigned_name(frame):
+    """The name the statement a frame is running binds its value to (`back` in `back = handle.join()`), or None."""
+    if frame is None:
+        return None
+    filename = frame.f_code.co_filename
+    line, _, col, _ = call_position(frame)
+    tree = source_tree(filename)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            value = node.value
+            if (value.lineno, value.col_offset) <= (line, col) <= (value.end_lineno, value.end_col_offset):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                    return targets[0].id
+                return None
+    return None
+
+
+def use_after_statement(frame, name):
+    """The first read of `name` after the statement a frame is running, as (filename, node, borrowed), or None."""
+    if frame is None:
+        return None
+    node, filename, _ = _call_at(frame)
+    tree = source_tree(filename)
+    if node is None or tree is None:
+        return None
+    stmt = _statement_of(node, _parents(tree))
+    later = later_use(_Block(tree, stmt), name, in_function=True)
+    return (filename, *later) if later is not None else None
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A statement and the tree it belongs to: where `later_use` starts looking."""
+
+    tree: object
+    stmt: object
