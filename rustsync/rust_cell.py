@@ -16,7 +16,7 @@ rustc's version line is not shown: the output is what rustc printed, and nothing
 
 Where rustc is not installed, the cell says so in one line, then shows what rustc said about the same program
 when the course was made, if the course keeps it. The program is found by its name, the magic's one argument:
-`listing-16-12` to `listing-16-15` (tests/rustc/listing-16-NN.txt), or the name of a program of
+`listing-16-12` to `listing-16-15` (listings/listing-16-NN/rustc.txt), or the name of a program of
 tests/rustc/programs/ (`quiz_03_clone_the_mutex`). Without a name, a cell whose text is exactly one of the
 programs in tests/rustc/programs/ (trailing spaces and blank lines aside) finds it by content.
 """
@@ -35,6 +35,7 @@ COMPILE_SECONDS = 60
 RUN_SECONDS = 10
 OUTPUT_LIMIT = 100_000  # characters of output shown, from the compiler or the program
 STORED = Path(__file__).resolve().parent.parent / "tests" / "rustc"
+LISTINGS = STORED.parent.parent / "listings"  # listings/listing-16-NN/rustc.txt, by tools/update_listings.py
 _KEPT_ENV = ("PATH", "HOME", "RUSTUP_HOME", "CARGO_HOME", "RUSTUP_TOOLCHAIN", "LANG", "LC_ALL")
 _THREAD_ID = re.compile(r"^(thread '[^']*') \(\d+\) panicked", re.MULTILINE)
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -59,7 +60,7 @@ def _normalize(code):
 def stored_output(name=None, code=""):
     """The course's stored rustc output for a program, by name or by content, and its path; or (None, None)."""
     if name:
-        for path in (STORED / f"{name}.txt", STORED / "programs" / f"{name}.txt"):
+        for path in (LISTINGS / name / "rustc.txt", STORED / "programs" / f"{name}.txt"):
             if path.is_file():
                 return path.read_text(), path
         return None, None

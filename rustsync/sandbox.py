@@ -27,6 +27,8 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, List, Unicode
 
+from . import limits
+
 ENV = "RUSTSYNC_SANDBOX"
 INSTALL = "apt-get install -y bubblewrap"
 
@@ -263,12 +265,12 @@ def check_bwrap(bwrap="bwrap"):
     _checked[found] = True
 
 
-# --- what runs inside: environment, limits, the grader's worker --------------------------------------
+# --- what runs inside: environment, limits, a sandboxed Python ---------------------------------------
 
-TMP_SIZE = 64 * 2**20  # each private folder (/tmp, /run, HOME) is a tmpfs of this size
-
-KERNEL_LIMITS = {"memory": 4 * 2**30, "cpu_seconds": 900, "file_size": 16 * 2**20, "open_files": 512}
-WORKER_LIMITS = {"memory": 4 * 2**30, "cpu_seconds": 3600, "file_size": 16 * 2**20, "open_files": 1024}
+# every limit is set in rustsync/limits.py (one table, with the config line that changes each)
+TMP_SIZE = limits.TMP_SIZE  # each private folder (/tmp, /run, HOME) is a tmpfs of this size
+KERNEL_LIMITS = limits.KERNEL
+WORKER_LIMITS = limits.WORKER
 
 
 def clean_env():
@@ -292,8 +294,7 @@ def clean_env():
 
 _LIMITER = (
     "import json, os, resource, sys\n"
-    "names = {'memory': 'RLIMIT_AS', 'cpu_seconds': 'RLIMIT_CPU', 'file_size': 'RLIMIT_FSIZE',"
-    " 'open_files': 'RLIMIT_NOFILE', 'processes': 'RLIMIT_NPROC'}\n"
+    f"names = {limits.RLIMITS!r}\n"
     "for key, value in json.loads(sys.argv[1]).items():\n"
     "    if key == 'processes' and os.getuid() == 0: continue\n"
     "    which = getattr(resource, names[key])\n"
@@ -313,23 +314,31 @@ def with_limits(cmd, limits):
     return [sys.executable, "-I", "-S", "-c", _LIMITER, json.dumps(limits), program, *cmd[1:]]
 
 
-def worker_command(config=None, *, hide=(), keep=(), bwrap="bwrap", sandboxed=None):
-    """The command that starts the grader's worker (rustsync/grading/worker.py), in the sandbox.
+def python_command(args, config=None, *, limits, hide=(), keep=(), bwrap="bwrap", sandboxed=None):
+    """The command that starts `python -I *args` under `limits`, in the sandbox.
 
     It sees the filesystem read-only without the course, the exchange, HOME, /tmp and /run
     (a small private /tmp instead), has a cleared environment, no network, no other process.
-    With the sandbox off (RUSTSYNC_SANDBOX=off), the same worker without bwrap.
+    With the sandbox off (RUSTSYNC_SANDBOX=off), the same Python without bwrap. The grader's
+    worker starts this way (rustsync.grading.runner.worker_command).
     """
-    worker = [sys.executable, "-I", "-m", "rustsync.grading.worker"]
+    python = with_limits([sys.executable, "-I", *args], limits)
     if sandboxed is None:
         sandboxed = sandbox_enabled()
     if not sandboxed:
-        return with_limits(worker, WORKER_LIMITS)
+        return python
     check_bwrap(bwrap)
     folders = [*(course_folders(config) if config is not None else []), *hide]
-    return bwrap_command(with_limits(worker, WORKER_LIMITS), workdir="/", runtime_dir=None, hide=folders,
-                         keep=[*kernel_needs(), *keep], home=os.environ.get("HOME"), bwrap=bwrap,
-                         env=clean_env(), tmp_size=TMP_SIZE, readonly_workdir=True, chdir="/tmp")
+    return bwrap_command(python, workdir="/", runtime_dir=None, hide=folders, keep=[*kernel_needs(), *keep],
+                         home=os.environ.get("HOME"), bwrap=bwrap, env=clean_env(), tmp_size=TMP_SIZE,
+                         readonly_workdir=True, chdir="/tmp")
+
+
+def worker_command(config=None, **kwargs):
+    """The grader's worker in the sandbox; its home is `rustsync.grading.runner.worker_command`, call that."""
+    from .grading.runner import worker_command
+
+    return worker_command(config, **kwargs)
 
 
 # notebooks (nbgrader's copy holds the hidden tests) and anything Python would import or run
@@ -401,7 +410,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                    help="Let the kernel use the network; it then talks to the grader over TCP instead of Unix sockets.")
     writable = Bool(False, config=True,
                     help="Let the kernel write to its working folder (the grader gives it a scratch copy).")
-    limits = Dict(config=True, help="Resource limits of the kernel (see rustsync.sandbox.KERNEL_LIMITS).")
+    limits = Dict(config=True, help="Resource limits of the kernel, the keys to change only (the defaults, and "
+                                    "what each key means: rustsync/limits.py, KERNEL).")
 
     _sandbox_dir = None
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: running a listing as a student would, `python listings/listing-16-1X.py`.
+"""Shared fixtures: running a listing as a student would, `python listings/listing-16-1X/main.py`.
 
 And the figures the browser test measures (slider latency), printed once at the end of
 pytest's output from each test's report, so they show with or without worker processes.
@@ -15,13 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def run_listing():
-    """Run `listings/<name>.py` from the repository's root once per session; return the CompletedProcess."""
+    """Run `listings/<name>/main.py` from the repository's root once per session; return the CompletedProcess."""
     done = {}
 
     def run(name):
         if name not in done:
             done[name] = subprocess.run(
-                [sys.executable, f"listings/{name}.py"],
+                [sys.executable, f"listings/{name}/main.py"],
                 cwd=ROOT, capture_output=True, text=True, timeout=60,
             )
         return done[name]

@@ -1,6 +1,6 @@
 """rustsync's E0382 and E0277 held against the real compiler, label by label.
 
-tests/rustc/listing-16-13.txt and listing-16-14.txt are what rustc prints for the Rust
+listings/listing-16-13/rustc.txt and listing-16-14/rustc.txt are what rustc prints for the Rust
 Book's Listings 16-13 and 16-14. Both files and the Python analogues' output are read
 with the same parser; every label rustc prints must have its Python analogue, with the
 same text (Rust types written the Python way), on the matching Python line, underlined
@@ -291,18 +291,18 @@ def check_location(section, python_file, where):
 def e0382(run_listing):
     result = run_listing("listing-16-13")
     assert result.returncode != 0
-    return parse((REFERENCE / "listing-16-13.txt").read_text()), parse(result.stderr)
+    return parse((ROOT / "listings" / "listing-16-13" / "rustc.txt").read_text()), parse(result.stderr)
 
 
 @pytest.fixture(scope="module")
 def e0277(run_listing):
     result = run_listing("listing-16-14")
     assert result.returncode != 0
-    return parse((REFERENCE / "listing-16-14.txt").read_text()), parse(result.stderr)
+    return parse((ROOT / "listings" / "listing-16-14" / "rustc.txt").read_text()), parse(result.stderr)
 
 
-LISTING_13 = "listings/listing-16-13.py"
-LISTING_14 = "listings/listing-16-14.py"
+LISTING_13 = "listings/listing-16-13/main.py"
+LISTING_14 = "listings/listing-16-14/main.py"
 
 
 # --- Listing 16-13: E0382 ----------------------------------------------------------------------------

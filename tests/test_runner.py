@@ -11,8 +11,7 @@ import textwrap
 import nbformat
 import pytest
 
-from rustsync import sandbox
-from rustsync.grading.runner import Cell, Runner, program
+from rustsync.grading.runner import Cell, Runner, program, worker_command
 
 SETUP = "from rustsync import Arc, Mutex, spawn\nfrom rustsync.sched import explore, replay"
 COUNT = textwrap.dedent("""\
@@ -43,7 +42,7 @@ def cells(*student, test=TEST):
 
 @pytest.fixture(scope="module", params=["sandboxed", "plain"])
 def command(request):
-    return sandbox.worker_command(None, sandboxed=request.param == "sandboxed")
+    return worker_command(None, sandboxed=request.param == "sandboxed")
 
 
 def decide(command, job_cells, **limits):

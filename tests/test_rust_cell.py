@@ -113,6 +113,13 @@ def test_without_rustc_a_cell_that_differs_from_the_named_program_says_so(no_rus
         in shown.text
 
 
+def test_without_rustc_a_listing_shows_its_folders_rustc_output(no_rustc):
+    shown = rust("fn main() {}", "listing-16-13")  # the Book's program is not kept: found by its name
+    assert shown.source == "stored" and "(listings/listing-16-13/rustc.txt)" in shown.text
+    assert shown.text.endswith("\n\n" + (ROOT / "listings" / "listing-16-13" / "rustc.txt").read_text())
+    assert shown.text.split("\n\n", 1)[1].startswith("error[E0382]: borrow of moved value: `counter`")
+
+
 def test_without_rustc_and_nothing_stored_it_says_how_to_get_rustc(no_rustc):
     shown = rust('fn main() { println!("hi"); }', "listing-99-1")
     assert shown.source == "none"

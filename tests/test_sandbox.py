@@ -211,6 +211,20 @@ def test_with_the_sandbox_off_the_kernel_starts_as_usual(course, monkeypatch):
         run_async(km.cleanup_resources())
 
 
+def test_the_sandbox_starts_any_python_under_the_limits_it_is_given(monkeypatch):
+    monkeypatch.setenv("RUSTSYNC_SANDBOX", "off")  # the limits are the same with bwrap (test_sandbox_limits.py)
+    probe = "import resource; print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
+    cmd = sandbox.python_command(["-c", probe], limits={"open_files": 77})
+    assert subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout == "77\n"
+
+
+def test_the_sandbox_loads_without_the_grading_above_it():
+    """The sandbox is a floor below grading: grading names its worker, the sandbox only starts a Python."""
+    probe = "import sys, rustsync.sandbox; print(sorted(m for m in sys.modules if m.startswith('rustsync.grading')))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "[]\n", done.stderr
+
+
 def test_the_sandbox_setting_is_on_or_off():
     assert sandbox_enabled({}) and sandbox_enabled({"RUSTSYNC_SANDBOX": "on"})
     assert not sandbox_enabled({"RUSTSYNC_SANDBOX": "OFF"})

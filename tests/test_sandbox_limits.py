@@ -4,14 +4,17 @@ These run small probes under the same command the grader builds (`rustsync.sandb
 so they need bubblewrap (`apt-get install -y bubblewrap`), as grading does.
 """
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from traitlets.config import Config
 
-from rustsync import sandbox
+from rustsync import limits, sandbox
+from rustsync.grading import hooks, runner
 
 PROBE = r"""
 import json, os, resource
@@ -78,12 +81,52 @@ def test_the_kernel_command_clears_the_environment_sets_limits_and_hides_the_cou
 def test_the_worker_command_runs_in_the_same_sandbox_without_any_writable_folder_but_tmp(course, monkeypatch):
     root, home = course
     monkeypatch.setenv("HOME", str(home))
-    cmd = sandbox.worker_command(None, hide=[root])
+    cmd = runner.worker_command(None, hide=[root])
     python = cmd[: cmd.index("-m")]  # the same sandbox and limits, a probe in place of the worker
     got = run_probe(python, root, home)
     assert "RUSTSYNC_TEST_SECRET" not in got["env"] and got["cwd"] == "/tmp"
     assert got["course"] == "FileNotFoundError" and got["home"] == []
     assert got["as"] == sandbox.WORKER_LIMITS["memory"] and got["fill tmp"] == "OSError"
+
+
+def test_a_kernel_limit_set_in_the_config_reaches_the_kernels_process(course, tmp_path):
+    root, home = course
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.Exchange.root = str(tmp_path / "exchange")
+    c.SandboxedKernelManager.limits = {"memory": 3 * limits.GiB, "open_files": 300}
+    km = sandbox.SandboxedKernelManager(kernel_name="python3", config=c)
+    cmd, _ = asyncio.run(km.pre_start_kernel(cwd=str(root)))
+    try:
+        program = cmd.index(sandbox._LIMITER) + 2  # the kernel's Python, as the limiter starts it
+        got = run_probe(cmd[:program + 1], root, home)
+    finally:
+        asyncio.run(km.cleanup_resources())
+    assert got["as"] == 3 * limits.GiB and got["nofile"] == 300
+    assert got["cpu"] == limits.KERNEL["cpu_seconds"] and got["fsize"] == limits.KERNEL["file_size"]  # the table's
+
+
+PART_PROBE = "import resource\nseen = [resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_NOFILE)]"
+
+
+def test_a_part_limit_set_in_the_config_reaches_the_students_process():
+    c = Config()
+    c.TrustedExecute.limits = {"memory": 1536 * limits.MiB}
+    execute = hooks.TrustedExecute(config=c)
+    cells = [runner.Cell("student", PART_PROBE, "Cell In[1]"),
+             runner.Cell("test", "from rustsync.grading import check_equal\n"
+                                 f"check_equal(seen, [{1536 * limits.MiB}, {limits.PART['open_files']}], 'the limits', "
+                                 "reveal=True)", "Cell In[2]", "test")]
+    work = runner.Runner(runner.worker_command(None), limits=execute.limits, parallel=1)
+    part = work.run(cells, {"test": 1})["test"]
+    assert part.passed, part.message
+
+
+def test_the_notebooks_bound_comes_from_the_table_unless_the_config_sets_one():
+    assert hooks.TrustedExecute().notebook_seconds == limits.NOTEBOOK_SECONDS
+    c = Config()
+    c.TrustedExecute.notebook_seconds = 42
+    assert hooks.TrustedExecute(config=c).notebook_seconds == 42
 
 
 def test_the_scratch_copy_holds_only_the_submissions_plain_files(tmp_path):

@@ -1,6 +1,6 @@
 """Put each slider panel's first figure into the saved lessons: python tools/save_panel_pictures.py NOTEBOOK...
 
-A panel of `rustsync.widgets` displays as the widget plus its first figure as an
+A panel of `rustsync.widgets` (its cell tagged `panel`) displays as the widget plus its first figure as an
 `image/png` in the same output, so a lesson run and saved with the package keeps a
 picture. This script adds it to lessons saved without one: it runs a copy of each notebook in a kernel
 (from the notebook's own folder, as JupyterLab would), takes the picture each panel cell
@@ -25,6 +25,7 @@ import nbformat
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PNG = "image/png"
+PANEL_TAG = "panel"  # the cell tag (JupyterLab: Property Inspector > Cell Tags) that marks a slider panel's cell
 
 
 def panel_outputs(nb):
@@ -38,9 +39,9 @@ def panel_outputs(nb):
 
 
 def panel_cells(nb):
-    """Indexes of the code cells that build a panel of `rustsync.widgets`, saved output or not."""
+    """Indexes of the code cells tagged `panel` (they build a panel of `rustsync.widgets`), saved output or not."""
     return [i for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "code" and "Panel(" in cell.source]
+            if cell.cell_type == "code" and PANEL_TAG in cell.get("metadata", {}).get("tags", [])]
 
 
 def pictures(path, timeout=600):

@@ -36,6 +36,7 @@ from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 from traitlets import Bool, Dict, Integer
 
 from .. import sandbox
+from ..limits import NOTEBOOK_SECONDS
 from . import runner
 
 __all__ = ["QuietOverwriteCells", "TrustedExecute", "hide_test_tracebacks", "quiet_gradebook_warnings"]
@@ -120,11 +121,12 @@ def _cap_outputs(nb):
 class TrustedExecute(sandbox.SandboxedExecute):
     """nbgrader's `Execute`, with every score decided by the grader's sandboxed workers (see the module)."""
 
-    limits = Dict(config=True, help="Limits of the grader's workers (see rustsync.grading.runner.DEFAULT_LIMITS).")
+    limits = Dict(config=True, help="Limits of each graded part, the keys to change only (the defaults, and what "
+                                    "each key means: rustsync/limits.py, PART).")
     parallel = Integer(0, config=True, help="Parts decided at once (0: the number of cores, at most 4).")
     show = Bool(True, config=True, help="Also run the student's kernel, so the feedback shows its outputs.")
-    notebook_seconds = Integer(600, config=True, help="The most one notebook may take, in the grader and in the "
-                               "kernel; parts not decided by then score 0, and the log says so.")
+    notebook_seconds = Integer(NOTEBOOK_SECONDS, config=True, help="The most one notebook may take, in the grader and "
+                               "in the kernel; parts not decided by then score 0, and the log says so.")
 
     _refusals = {}  # {a course's setting: why it cannot grade}, found once per process and course
 
@@ -223,7 +225,7 @@ class TrustedExecute(sandbox.SandboxedExecute):
         except Exception:  # noqa: BLE001 - a plain kernel manager has none of these settings
             hide, keep, bwrap = [], [], "bwrap"
         try:
-            return sandbox.worker_command(self.config, hide=hide, keep=keep, bwrap=bwrap)
+            return runner.worker_command(self.config, hide=hide, keep=keep, bwrap=bwrap)
         except sandbox.SandboxError as err:
             self._refuse(f"Not grading: {err}")
             raise NbGraderException(f"Not grading: {err}") from None
@@ -368,15 +370,23 @@ def hide_test_tracebacks(nb, resources):
 
 
 def autograde_preprocessors():
-    """nbgrader's autograde preprocessors, with `TrustedExecute` in the place of `Execute`."""
+    """nbgrader's autograde preprocessors, with `TrustedExecute` in the place of `Execute`, then `CellNotes`.
+
+    `CellNotes` (notes.py) writes under each copy of a copied cell that it was graded once;
+    it comes after the kernel has run, as the kernel starts each cell with no output.
+    """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
+
+    from .notes import CellNotes
 
     default_list = Autograde.class_traits()["autograde_preprocessors"].default()
     if Execute not in default_list:
         raise sandbox.SandboxError("this version of nbgrader autogrades without its `Execute` preprocessor: the "
                                    "grader does not know where to go; see rustsync/grading/hooks.py")
-    return [TrustedExecute if p is Execute else p for p in default_list]
+    ours = [TrustedExecute if p is Execute else p for p in default_list]
+    ours.insert(ours.index(TrustedExecute) + 1, CellNotes)
+    return ours
 
 
 def sanitize_preprocessors():

@@ -25,23 +25,28 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 
+from .. import limits, sandbox
 from . import advice
 from .checks import _undefined, decide
 
 RETRIES = 3
 
-DEFAULT_LIMITS = {
-    "cell_seconds": 10,  # one student cell, run before the test
-    "test_seconds": 120,  # one test cell: its checks give up much sooner (5 to 10 s a call)
-    "part_seconds": 240,  # the whole job; then the worker is killed
-    "memory": 2 * 2**30,
-    "cpu_seconds": 240,
-    "file_size": 16 * 2**20,
-    "open_files": 256,
-    "processes": 256,
-}
+# a part's limits: the table is rustsync/limits.py (PART); a course changes them with c.TrustedExecute.limits
+DEFAULT_LIMITS = limits.PART
 
-__all__ = ["Cell", "Part", "Runner", "program", "seed_of", "stop_all"]
+WORKER_MODULE = ["-m", "rustsync.grading.worker"]  # how Python starts the grader's worker (worker.py)
+
+__all__ = ["Cell", "Part", "Runner", "program", "seed_of", "stop_all", "worker_command"]
+
+
+def worker_command(config=None, *, hide=(), keep=(), bwrap="bwrap", sandboxed=None):
+    """The command that starts the grader's worker (worker.py) in the sandbox, under `limits.WORKER`.
+
+    `config` names the course's folders to hide; with the sandbox off (RUSTSYNC_SANDBOX=off),
+    the same worker without bwrap (see `rustsync.sandbox.python_command`).
+    """
+    return sandbox.python_command(WORKER_MODULE, config, limits=limits.WORKER, hide=hide, keep=keep, bwrap=bwrap,
+                                  sandboxed=sandboxed)
 
 
 def seed_of(student):
