@@ -44,7 +44,7 @@ from rustsync.course import folder
 
 c = get_config()  # noqa: F821
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/tmp/exchange")
-if not os.path.isfile("nbgrader_config.py"):
+if not os.path.isfile("nbgrader_config.py") and folder.decides(__file__):
     folder.stop_if_wrong({course!r})
 '''
 

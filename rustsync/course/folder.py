@@ -193,6 +193,34 @@ def check_command(root: str, argv: list[str] | None = None, cwd: str | None = No
     return None
 
 
+MARK = "# Written by start.sh"
+
+
+def decides(settings_file: str) -> bool:
+    """Whether the course settings in `settings_file` decide: no course's settings come before them.
+
+    Jupyter reads every folder of its config path, so two environments' settings can both
+    be read (a course's environment, and another course's settings named by
+    JUPYTER_CONFIG_PATH, which comes first). Only the first course's settings may stop a
+    command, or each would name its own folder.
+    """
+    from jupyter_core.paths import jupyter_config_path
+
+    mine = os.path.realpath(os.path.dirname(settings_file))
+    for folder in jupyter_config_path():
+        folder = os.path.realpath(folder)
+        if folder == mine:
+            return True
+        other = os.path.join(folder, "nbgrader_config.py")
+        try:
+            with open(other, encoding="utf-8") as f:
+                if f.read().startswith(MARK):
+                    return False
+        except OSError:
+            continue
+    return True
+
+
 def stop_if_wrong(root: str) -> None:
     """In an nbgrader settings file: stop the command with the fix when `check_command` finds it wrong."""
     message = check_command(root)
