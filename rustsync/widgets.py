@@ -234,7 +234,7 @@ class LostUpdatePanel(_Panel):
 class OutcomePanel(_Panel):
     """Two threads, k increments each: every interleaving explored, final values counted."""
 
-    def __init__(self, increments=2, preemption_bound=None):
+    def __init__(self, increments=2, preemption_bound=None, prefetch=True):
         self.increments = w.IntSlider(value=increments, min=1, max=4, description="increments",
                                       continuous_update=False)
         # not None: ipywidgets shows a None value as an empty dropdown (nothing selected)
@@ -243,24 +243,38 @@ class OutcomePanel(_Panel):
                                 value="none" if preemption_bound is None else preemption_bound, description="bound")
         self._explorations = {}
         super().__init__([self.increments, self.bound])
+        self.prefetched = None
+        if prefetch:  # every other setting ahead, the increments nearest to the first one shown first
+            first = self.increments.value
+            order = sorted(range(self.increments.min, self.increments.max + 1), key=lambda k: (abs(k - first), k))
+            self._start_prefetch([(k, bound) for k in order for _, bound in self.bound.options], self._picture)
 
     def describe(self):
         bound = "no bound" if self.bound.value == "none" else f"at most {self.bound.value} preemption(s)"
         return f"2 threads × {self.increments.value} increments, {bound}"
 
     def draw(self, ax):
-        k = self.increments.value
-        bound = None if self.bound.value == "none" else self.bound.value
-        exploration = self._explorations.get((k, bound))
+        data, self.caption = self._picture(ax, self.settings())
+        self.exploration = self._explorations[self._key(self.settings())]
+        return data
+
+    @staticmethod
+    def _key(settings):
+        k, bound = settings
+        return k, None if bound == "none" else bound
+
+    def _picture(self, ax, settings):
+        """Draw the settings' histogram on `ax`; (data, caption). Reads no widget: the prefetch thread calls it too."""
+        k, bound = key = self._key(settings)
+        exploration = self._explorations.get(key)
         if exploration is None:
-            exploration = self._explorations[(k, bound)] = explore(racy_counter(2, k), preemption_bound=bound)
+            exploration = self._explorations.setdefault(key, explore(racy_counter(2, k), preemption_bound=bound))
         plot_outcome_histogram(exploration, ax=ax, expected=2 * k,
                                title=f"2 threads × {k} increments: final values over "
                                      f"{exploration.schedules:,} schedules")
-        self.exploration = exploration
-        self.caption = (f"<code>{exploration.schedules}</code> schedules, "
-                        f"outcomes <code>{dict(sorted(exploration.outcomes.items()))}</code>")
-        return dict(exploration.outcomes)
+        caption = (f"<code>{exploration.schedules}</code> schedules, "
+                   f"outcomes <code>{dict(sorted(exploration.outcomes.items()))}</code>")
+        return dict(exploration.outcomes), caption
 
 
 class SchedulePanel(_Panel):

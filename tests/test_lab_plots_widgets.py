@@ -111,6 +111,23 @@ def test_outcome_panel_explores_again_for_new_settings():
     assert sum(panel.data.values()) < 70
 
 
+def test_an_outcome_panel_draws_every_setting_ahead_and_the_same_pictures_as_the_slider():
+    ahead = OutcomePanel(increments=2)
+    assert ahead.prefetched.wait(120), "the settings were not drawn ahead within 120 s"
+    settings = {(k, bound) for k in range(1, 5) for _, bound in ahead.bound.options}
+    assert set(ahead._shown) == settings
+    asked = OutcomePanel(increments=2, prefetch=False)
+    assert asked.prefetched is None and len(asked._shown) == 1
+    for k, bound in [(3, "none"), (4, 2), (1, 1)]:
+        asked.increments.value, asked.bound.value = k, bound
+        png, data, caption = ahead._shown[(k, bound)]
+        assert png == asked.png and data == asked.data and caption in asked.status.value, (k, bound)
+    drawn = []
+    ahead.draw = lambda ax: drawn.append(ax)  # a move now needs no exploring and no drawing
+    ahead.increments.value = 4
+    assert drawn == [] and ahead.data == {8: 70, 7: 896, 6: 3464, 5: 5184, 4: 3056, 3: 192, 2: 8}
+
+
 def test_schedule_panel_reveals_steps_and_says_which_on_the_figure():
     panel = SchedulePanel(racy_counter(2, 1), schedule=[1, 2, 2, 1], prefetch=False)  # each move draws on panel.ax
     assert len(panel.data["steps"]) == 4
