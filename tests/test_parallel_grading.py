@@ -8,7 +8,8 @@ an instructor runs them. Then: the same scores for every part of every submissio
 broken one reported by name with nbgrader's reason while the others are graded, exit status
 1, every submission in the gradebook once, a progress bar with the count and the time left.
 A course that cannot grade (no bwrap; a release that is not what source/ generates) refuses
-before anyone is graded.
+before anyone is graded. Stopped in the middle by SIGINT, SIGTERM, SIGHUP or SIGKILL, the
+command leaves no process behind, the gradebook whole, and a rerun agrees (two submissions).
 
 SLOW: the two gradings take about a minute on a quiet 2-core machine; the tests share them.
 """
@@ -18,9 +19,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -195,3 +199,97 @@ def test_a_release_that_is_not_what_source_generates_refuses_before_grading_anyo
     with pytest.raises(parallel.Refused, match="the gradebook does not know a03_sharing_a_mutex"):
         parallel.grade(A03, course_dir=course, jobs=2, progress=False)
     assert scores(course) == {} and not (course / "autograded").exists()
+
+
+# --- stopped in the middle: no worker outlives the command, the gradebook stays whole ---------------------
+
+
+def _process(pid):
+    """(parent pid, start time) of process `pid`, or None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else (int(fields[1]), fields[19])
+
+
+def _descendants(root):
+    """{pid: start time} of every living process under `root`."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            found = _process(int(entry))
+            if found:
+                parents[int(entry)] = found
+    under, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, started) in parents.items():
+            if ppid == parent and pid not in under:
+                under[pid] = started
+                frontier.append(pid)
+    return under
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
+                         ids=lambda s: signal.Signals(s).name)
+def test_stopped_in_the_middle_no_worker_outlives_it_and_a_rerun_agrees(signum, graded, template, env, tmp_path):
+    course = copy_course(template, tmp_path / "course")
+    kept = ("correct", "racy")
+    for folder in (course / "submitted").iterdir():
+        if folder.name not in kept:
+            shutil.rmtree(folder)
+    scratch = Path(tempfile.mkdtemp(prefix="rsg-", dir="/tmp"))  # short: kernels' sockets are made under it
+    try:
+        stop_in_the_middle(signum, course, scratch, {**env, "TMPDIR": str(scratch)}, graded)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def stop_in_the_middle(signum, course, scratch, run_env, graded):
+    kept = ("correct", "racy")
+    proc = subprocess.Popen([sys.executable, "-m", "rustsync.grading.parallel", A03, "-j", "2", "--no-progress"],
+                            cwd=course, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = {}
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            now = _descendants(proc.pid)
+            seen.update(now)
+            workers = [pid for pid in now if (_process(pid) or (None,))[0] == proc.pid]
+            if len(workers) == 2 and all(_descendants(pid) for pid in workers):  # both are grading
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, f"it finished before it could be stopped: {proc.communicate()[1][-2000:]}"
+        time.sleep(1)
+        seen.update(_descendants(proc.pid))
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    expected = -signal.SIGKILL if signum == signal.SIGKILL else 128 + signum
+    assert proc.returncode == expected, err[-3000:]
+    if signum != signal.SIGKILL:
+        assert f"stopped by {signal.Signals(signum).name}" in err and "Run the same command again" in err, err[-2000:]
+        assert [str(p) for p in scratch.rglob("*")] == []  # the workers' gradebooks are removed
+    deadline = time.monotonic() + 10
+    alive = seen
+    while alive and time.monotonic() < deadline:
+        alive = {pid: started for pid, started in seen.items() if (_process(pid) or (None, None))[1] == started}
+        time.sleep(0.2)
+    assert alive == {}, f"{len(alive)} of its {len(seen)} processes outlived it after {signal.Signals(signum).name}"
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    expected_scores = {s: v for s, v in scores(graded["sequential"]).items() if s in kept}
+    partial = scores(course)
+    assert set(partial) <= set(kept) and all(partial[s] == expected_scores[s] for s in partial)
+    again = parallel_command(A03, "-j", "2", "--no-progress", cwd=course, env=run_env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert scores(course) == expected_scores
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM submitted_assignment").fetchone() == (len(kept),)
+    graded_folders = {p.parent.parent.name for p in (course / "autograded").glob(f"*/{A03}/{A03}.ipynb")}
+    assert graded_folders == set(kept)

@@ -33,6 +33,9 @@ secret; deploy/hub/setup.sh makes /srv/jupyterhub):
   environment, gives every server nbgrader's hub settings: this exchange,
   `Exchange.path_includes_course`, and `JupyterHubAuthPlugin` (a student's server lists
   the courses of their hub groups).
+- A class at once: at most 50 servers start together, no more servers than the memory
+  holds, and a server idle for an hour is stopped (jupyterhub-idle-culler); each limit
+  below carries the figure of bench/bench_class.py that sets it.
 
 Settings, from the environment (the defaults are what deploy/hub/setup.sh makes):
 RUSTSYNC_HUB_ENV (the Python environment), RUSTSYNC_HUB_EXCHANGE, RUSTSYNC_HUB_GRADER
@@ -45,8 +48,10 @@ on the command line (`--ip`, `--port`, ...) take precedence.
 """
 
 import grp
+import importlib.util
 import os
 import pwd
+import sys
 
 from jupyterhub.auth import PAMAuthenticator
 
@@ -124,8 +129,27 @@ c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
 c.Spawner.cmd = [PYTHON, "-m", "jupyterhub.singleuser"]
 c.Spawner.environment = dict(SERVER_ENV)
 c.Spawner.default_url = "/lab"
-c.Spawner.start_timeout = 120  # a loaded machine starts a server in 10 to 30 s
-c.Spawner.http_timeout = 120
+
+# --- a class at once: what the figures of bench/bench_class.py justify (docs/hub.md, "Sizing") -------------
+# Measured on 2 cores and 24 GiB shared with other work (load average up to 46), every student at once:
+# the last of 50 servers asked for at once was ready after 80 to 90 s (about 3 core-seconds a server,
+# all queueing for the CPU together); of 100, with the limit below, after 157 s. A server holds 147 MiB,
+# 245 MiB once a lesson's first cell ran in its kernel; the hub 119 to 128 MiB, its proxy about 75 MiB.
+#
+# Starting more servers at once only makes each of them later: at most 50 start together (ready within
+# 90 s here, well inside the timeout); the others are answered 429 with JupyterHub's "try again in 30 to
+# 60 s" (with 100 at once, 238 such answers; every student got a server once the first 50 were up).
+c.JupyterHub.concurrent_spawn_limit = 50
+# the last of 50 started at once took 90 s at a load average of 46: a start is not failed while it queues
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
+# Memory bounds a class once its servers are up (CPU runs out only while they start and while grading):
+# servers beyond what the memory holds are refused ("Active user limit exceeded. Try again in a few
+# minutes.") rather than letting the machine swap or its kernel kill processes: 90 on 24 GiB.
+PER_SERVER_MIB = 245  # measured: a server whose kernel ran the package, a plot and ten threads
+RESERVED_MIB = 2048  # the hub and its proxy (203 MiB with 90 servers), the course's service, grading on 2 workers
+MEMORY_MIB = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+c.JupyterHub.active_server_limit = max(10, (MEMORY_MIB - RESERVED_MIB) // PER_SERVER_MIB)
 
 # --- what each one may do ----------------------------------------------------------------------------------
 
@@ -165,3 +189,20 @@ c.JupyterHub.services = [
         "oauth_no_confirm": True,
     },
 ]
+
+# Idle servers give their memory back: a server keeps its 147 to 245 MiB until it is stopped, and counts
+# against active_server_limit, so the servers of a class that went home would keep the next one out.
+# One hour without activity (the hub sees a browser's or a kernel's) stops a server; its files stay in
+# its home folder, and the next login starts it again. jupyterhub-idle-culler is in requirements.txt,
+# which deploy/hub/setup.sh installs in the hub's environment; without it the hub runs as before.
+if importlib.util.find_spec("jupyterhub_idle_culler") is not None:
+    c.JupyterHub.services.append({
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=3600", "--cull-every=300",
+                    "--concurrency=5"],
+    })
+    c.JupyterHub.load_roles.append({
+        "name": "idle-culler",
+        "services": ["idle-culler"],
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+    })

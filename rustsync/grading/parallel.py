@@ -37,6 +37,14 @@ assignment, a gradebook that cannot record it (`release/` is not what `source/`
 generates), a gradebook that is not SQLite, or a grader that cannot start (no working
 bwrap, a package the sandbox hides; the check starts the grader's worker once).
 
+Stopping. Ctrl-C (SIGINT), SIGTERM and SIGHUP (a closed terminal) stop the command: the
+submissions being graded are dropped (their half-written output removed, nothing of them
+merged), the workers are stopped, and the command exits with status 128 + the signal's
+number, saying how many were graded. If the command is killed (SIGKILL), each worker dies
+with it (the kernel's parent-death signal), and so do the processes grading under it.
+Either way the gradebook holds every submission graded before the stop, whole, and
+running the command again grades the rest.
+
 Each graded notebook decides its parts on up to `c.TrustedExecute.parallel` processes
 (by default the cores, at most 4); with N submissions graded at once that would make
 N times as many, so each worker here decides one part at a time (`--parts 1`, the
@@ -53,14 +61,16 @@ import multiprocessing.connection
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 
-__all__ = ["Outcome", "Refused", "grade", "main"]
+__all__ = ["Outcome", "Refused", "Stopped", "grade", "main"]
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -69,6 +79,21 @@ DEFAULT_TIMEOUT = 1800
 
 class Refused(RuntimeError):
     """The course cannot grade this assignment; nothing was graded. The message says why."""
+
+
+class Stopped(BaseException):
+    """A signal (SIGTERM, SIGHUP) stopped the command; like KeyboardInterrupt, not an error to catch and go on."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+        self.graded = 0  # submissions graded and merged before the stop
+
+    def __str__(self):
+        return signal.Signals(self.signum).name
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass
@@ -315,10 +340,37 @@ def prepare(assignment, course_dir=".", extra_args=()):
 # --- the workers ---------------------------------------------------------------------------------------------
 
 
-def _worker_main(course, assignment, course_id, db_url, args, output, conn):
+def _die_with(parent):
+    """End this process when `parent` ends, however it ends (SIGKILL included): Linux's parent-death signal.
+
+    The processes grading under a worker end with it in turn (bwrap's --die-with-parent, the
+    grader's own parent-death signal).
+    """
+    import ctypes
+
+    for signum in STOP_SIGNALS:  # the command's handlers, inherited by a forked worker, are the command's only
+        signal.signal(signum, signal.SIG_DFL)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(1)
+
+
+def _worker_main(course, assignment, course_id, db_url, args, output, conn, parent=None):
     """A worker: grade the submissions it is sent, one at a time, into its own gradebook."""
+    if parent is not None:
+        _die_with(parent)
     from .commands import run_nbgrader
 
+    # the temporary folders of what grades under it (kernels' folders) go in the command's scratch folder,
+    # removed with it, even when the worker is killed in the middle
+    tmp = os.path.join(os.path.dirname(output), f"t{os.getpid()}")  # short: kernels' sockets live there
+    os.makedirs(tmp, exist_ok=True)
+    os.environ["TMPDIR"] = tmp
+    tempfile.tempdir = None
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 1)  # kernels' and bwrap's own messages; the progress bar keeps the terminal
     os.dup2(fd, 2)
@@ -373,6 +425,15 @@ def _why(log):
     return " / ".join(dict.fromkeys(reasons))[:500]
 
 
+def _journal(path):
+    """The students a killed run was grading (first grading), from its journal; [] if it ended as it should."""
+    try:
+        with open(path) as f:
+            return [line.strip() for line in f if line.strip()]
+    except OSError:
+        return []
+
+
 def _context():
     """Fork when it is safe (this process runs no other thread): the workers then start with nbgrader imported."""
     import threading
@@ -387,14 +448,17 @@ class _Worker:
         self.index = index
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, name=f"autograde-{index}", daemon=True,
-                                   args=(course, assignment, course_id, db_url, args, output, child))
+                                   args=(course, assignment, course_id, db_url, args, output, child,
+                                         os.getpid()))
         self.process.start()
         child.close()
         self.student = None
         self.started = 0.0
+        self.fresh = False  # the student's autograded folder did not exist when it was sent here
 
-    def send(self, student):
+    def send(self, student, folder=None):
         self.student, self.started = student, time.monotonic()
+        self.fresh = bool(folder) and not os.path.exists(folder)
         self.conn.send(student)
 
     def stop(self, kill=False):
@@ -464,16 +528,39 @@ def grade(assignment, *, course_dir=".", jobs=None, students=None, force=False, 
                                  os.path.join(scratch, f"worker-{index}.out"))
         return workers[index]
 
+    journal = os.path.join(course.root, f".rustsync-grading-{assignment}")
+
+    def write_journal():
+        busy = sorted(w.student for w in workers.values() if w.student is not None and w.fresh)
+        with open(journal + ".new", "w") as f:
+            f.write("".join(f"{student}\n" for student in busy))
+        os.replace(journal + ".new", journal)
+
     def next_task(worker):
         if pending:
-            worker.send(pending.pop(0))
+            student = pending.pop(0)
+            worker.send(student, course.autograded.get(student))
+            write_journal()
         else:
             worker.student = None
+
+    def stop(signum, frame):
+        raise Stopped(signum)
+
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in STOP_SIGNALS:
+            handlers[signum] = signal.signal(signum, stop)
 
     if os.geteuid() == 0 and not quiet:
         from ..course.folder import ROOT_WARNING
 
         print(f"WARNING: {ROOT_WARNING.format(root=course.root)}", file=stream)
+    # a run that was killed (SIGKILL) left the output of the submissions it was grading: nbgrader would skip them
+    for student in _journal(journal):
+        if course.autograded.get(student) and os.path.isdir(course.autograded[student]):
+            note(f"[{student}] graded again: the run that was grading it was killed")
+            shutil.rmtree(course.autograded[student], ignore_errors=True)
     tqdm.monitor_interval = 0  # no monitor thread: a worker started later is still forked from one thread
     bar = tqdm(total=len(chosen), unit="submission", desc=assignment, file=stream, disable=not progress,
                dynamic_ncols=True)
@@ -535,14 +622,36 @@ def grade(assignment, *, course_dir=".", jobs=None, students=None, force=False, 
                 bar.update(1)
                 if outcome.failed:
                     bar.set_postfix(failed=len(outcome.failed))
+    except (KeyboardInterrupt, Stopped) as stopped:
+        for signum in handlers:  # a second signal must not cut the clean-up short
+            signal.signal(signum, signal.SIG_IGN)
+        # what the submissions being graded wrote is dropped: nothing of them reached the gradebook
+        for worker in workers.values():
+            if worker.student is not None:
+                worker.stop(kill=True)
+                if worker.fresh:
+                    shutil.rmtree(course.autograded[worker.student], ignore_errors=True)
+                worker.student = None
+        if isinstance(stopped, Stopped):
+            stopped.graded = len(outcome.graded)
+        raise
     finally:
-        bar.close()
+        try:
+            bar.close()
+        except OSError:  # the terminal is gone (SIGHUP)
+            pass
         for worker in workers.values():
             worker.stop(kill=worker.student is not None)
         engine.dispose()
         if logs:
             logs.close()
         shutil.rmtree(scratch, ignore_errors=True)
+        if not any(w.student is not None and w.fresh for w in workers.values()):
+            for name in (journal, journal + ".new"):
+                if os.path.exists(name):
+                    os.unlink(name)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -575,6 +684,17 @@ def main(argv=None):
     except Refused as err:
         print(f"{err}. Nobody was graded.", file=sys.stderr)
         return EXIT_REFUSED
+    except Stopped as stopped:
+        try:
+            print(f"\n{args.assignment}: stopped by {stopped} after {stopped.graded} graded; they are in the "
+                  "gradebook. Run the same command again to grade the rest.", file=sys.stderr)
+        except OSError:  # no terminal left to say it on
+            pass
+        return 128 + stopped.signum
+    except KeyboardInterrupt:
+        print(f"\n{args.assignment}: stopped by SIGINT; what was graded is in the gradebook. Run the same command "
+              "again to grade the rest.", file=sys.stderr)
+        return 128 + signal.SIGINT
     done = len(outcome.graded) + len(outcome.skipped)
     print(f"{args.assignment}: {len(outcome.graded)} graded, {len(outcome.skipped)} already graded (skipped), "
           f"{len(outcome.failed)} failed, of {done + len(outcome.failed)} submissions, in {outcome.seconds:.1f} s "
