@@ -334,12 +334,6 @@ def python_command(args, config=None, *, limits, hide=(), keep=(), bwrap="bwrap"
                          readonly_workdir=True, chdir="/tmp")
 
 
-def worker_command(config=None, **kwargs):
-    """The grader's worker in the sandbox; its home is `rustsync.grading.runner.worker_command`, call that."""
-    from .grading.runner import worker_command
-
-    return worker_command(config, **kwargs)
-
 
 # notebooks (nbgrader's copy holds the hidden tests) and anything Python would import or run
 _NOT_COPIED = (".ipynb", ".py", ".pyc", ".pyo", ".pth", ".so", ".pyd")

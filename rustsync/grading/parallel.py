@@ -225,7 +225,7 @@ def _check_grader(config, log):
     """Raise Refused unless the course's grader can start here: bwrap, the package, the grader's worker.
 
     Returns whether the course's own grader (`hooks.TrustedExecute`) decides the parts.
-    The check starts the grader's worker as autograde does (`rustsync.sandbox.worker_command`)
+    The check starts the grader's worker as autograde does (`rustsync.grading.runner.worker_command`)
     and waits for the line by which it says it is ready.
     """
     import json
@@ -233,6 +233,7 @@ def _check_grader(config, log):
 
     from .. import sandbox
     from . import hooks
+    from .runner import worker_command
 
     preprocessors = [p for p in (config.Autograde.get("autograde_preprocessors") or []) if isinstance(p, type)]
     trusted = any(issubclass(p, hooks.TrustedExecute) for p in preprocessors)
@@ -246,7 +247,7 @@ def _check_grader(config, log):
             sandbox.check_bwrap(manager.bwrap)
         if not trusted:
             return False
-        command = sandbox.worker_command(config, hide=manager.hide, keep=manager.keep, bwrap=manager.bwrap)
+        command = worker_command(config, hide=manager.hide, keep=manager.keep, bwrap=manager.bwrap)
     except sandbox.SandboxError as err:
         raise Refused(f"Not grading: {err}") from None
     try:
