@@ -4,15 +4,15 @@
     use std::sync::Mutex;
     ...
 
-Where `rustc` is installed, the cell's program is written to `src/main.rs` in a temporary folder (so rustc's
-`--> src/main.rs:21:29` lines read as in the course's stored outputs of the listings; a program named after one
-of tests/rustc/programs/ is written under its own name, `NAME.rs`, as `regenerate.sh` compiles it), compiled with `rustc --edition 2024`, and
-either rustc's diagnostics are shown, or the program runs and its output is shown. Both steps have a time limit
-(`COMPILE_SECONDS`, `RUN_SECONDS`) and no network: under `bwrap --unshare-net` (a read-only view of the machine,
-only the temporary folder writable) where bubblewrap works, otherwise in an environment without proxy settings.
-The program's own text on stderr (a panic's message) is shown after its stdout; the numeric thread id a panic
-message carries changes on every run, so it is left out, to keep the cell's output the same on every run.
-rustc's version line is not shown: the output is what rustc printed, and nothing else.
+Where `rustc` is installed, the cell's program is written to `src/main.rs` in a temporary folder (so rustc's `-->
+src/main.rs:21:29` lines read as in the course's stored outputs of the listings; a program named after one of
+tests/rustc/programs/ is written under its own name, `NAME.rs`, as `regenerate.sh` compiles it), compiled with
+`rustc --edition 2024`, and either rustc's diagnostics are shown, or the program runs and its output is shown. Both
+steps have a time limit (`COMPILE_SECONDS`, `RUN_SECONDS`) and no network: under `bwrap --unshare-net` (a read-only
+view of the machine, only the temporary folder writable) where bubblewrap works, otherwise in an environment
+without proxy settings. The program's own text on stderr (a panic's message) is shown after its stdout; the numeric
+thread id a panic message carries changes on every run, so it is left out, to keep the cell's output the same on
+every run. rustc's version line is not shown: the output is what rustc printed, and nothing else.
 
 Where rustc is not installed, the cell says so in one line, then shows what rustc said about the same program
 when the course was made, if the course keeps it. The program is found by its name, the magic's one argument:
