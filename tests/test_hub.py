@@ -196,10 +196,17 @@ def test_the_instructor_grades_in_parallel_in_the_course_service(hub):
 
 
 def test_each_student_fetches_only_their_own_feedback_with_their_score(hub):
+    assert set(hub.seen["feedback"]) == set(hub.students) == set(SCORES), "every student fetched"
+    assert len(set(SCORES.values())) == len(SCORES), "the scores tell the students' pages apart"
     for sample, pages in hub.seen["feedback"].items():
         assert len(pages) == 1, sample
         assert f"{A03} (Score: {SCORES[sample]})" in pages[0], sample
+        for other, score in SCORES.items():
+            if other != sample:
+                assert f"(Score: {score})" not in pages[0], f"{sample} fetched {other}'s feedback"
         assert "BEGIN HIDDEN TESTS" not in pages[0]
+    # nor can they list the feedback the instructor released, to look for another's page
+    assert "Permission denied" in hub.seen["feedback outbound"].stderr
 
 
 def test_a_written_answer_runs_no_script_in_the_grading_view_nor_in_the_feedback(hub):
