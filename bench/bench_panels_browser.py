@@ -20,17 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser_helpers import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    JupyterLabServer,
-    check_lesson,
-    copy_course,
-    isolated_env,
-    lessons_with_widgets,
-    missing_browser,
-    use_screenshots_dir,
-)
+from browser_chromium import CHROMIUM, CHROMIUM_ARGS, missing_browser, use_screenshots_dir  # noqa: E402
+from browser_lab import JupyterLabServer, copy_course, isolated_env, lessons_with_widgets  # noqa: E402
+from browser_lessons import check_lesson  # noqa: E402
 
 
 def main() -> int:

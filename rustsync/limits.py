@@ -28,6 +28,12 @@ PART = {
     "processes": 256,
 }
 
+# The assignments' checks (rustsync/grading/checks.py): one call of student code, and one run or
+# exploration of a program under the scheduler; then the check fails with "took too long". Both sit well
+# within PART["test_seconds"]. Config: none (a test cell may pass `timeout=` to a check).
+CALL_SECONDS = 5
+EXPLORE_SECONDS = 10
+
 # One notebook as a whole, in the grader and in the kernel; parts not decided by then score 0.
 # Config: c.TrustedExecute.notebook_seconds = 600
 NOTEBOOK_SECONDS = 600
@@ -45,5 +51,5 @@ TMP_SIZE = 64 * MiB
 RLIMITS = {"memory": "RLIMIT_AS", "cpu_seconds": "RLIMIT_CPU", "file_size": "RLIMIT_FSIZE",
            "open_files": "RLIMIT_NOFILE", "processes": "RLIMIT_NPROC"}
 
-__all__ = ["KERNEL", "KERNEL_CELL_SECONDS", "KERNEL_STARTUP_SECONDS", "NOTEBOOK_SECONDS", "PART", "RLIMITS",
-           "TMP_SIZE", "WORKER"]
+__all__ = ["CALL_SECONDS", "EXPLORE_SECONDS", "KERNEL", "KERNEL_CELL_SECONDS", "KERNEL_STARTUP_SECONDS",
+           "NOTEBOOK_SECONDS", "PART", "RLIMITS", "TMP_SIZE", "WORKER"]

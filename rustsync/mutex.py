@@ -15,7 +15,7 @@ import weakref
 from threading import get_ident
 
 from . import _sim
-from .debug import rust_debug, type_name
+from .debug_format import rust_debug, type_name
 from .diagnostics import display_name, user_frame
 from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, WouldBlock
 from .ownership import Owned, not_send, not_sync

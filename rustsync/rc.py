@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from . import _sim
-from .debug import rust_debug, type_name
+from .debug_format import rust_debug, type_name
 from .diagnostics import user_frame
 from .errors import GuardDropped
 from .ownership import Owned, shared_by_arc

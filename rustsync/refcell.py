@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import sys
 
-from .debug import rust_debug, type_name
+from .debug_format import rust_debug, type_name
 from .diagnostics import display_name
 from .errors import BorrowError, BorrowMutError, GuardDropped
 from .ownership import Owned, not_send

@@ -11,7 +11,7 @@ one), or match it, as in Rust:
 
 from __future__ import annotations
 
-from .debug import rust_debug
+from .debug_format import rust_debug
 from .errors import UnwrapFailed
 
 

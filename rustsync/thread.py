@@ -112,7 +112,7 @@ def _start(closure, name, plan):
     """Start the thread of a checked closure: under the scheduler if one runs, as a real thread otherwise."""
     movable, plain = plan.movable, plan.plain
     moved = [v for _, v in movable]
-    sim = _sim._local.__dict__.get("thread")
+    sim = _sim.current()
     if sim is not None:
         bound = bind_at_spawn(closure)
 
@@ -256,7 +256,7 @@ def _report_panic(handle, exc):
 
 def sleep(seconds):
     """`thread::sleep`: real threads sleep; under the scheduler it is a point where others may run."""
-    sim = _sim._local.__dict__.get("thread")
+    sim = _sim.current()
     if sim is not None:
         sim.point("sleep", None)
         sim.done(seconds)

@@ -2,6 +2,9 @@
 
 And the figures the browser test measures (slider latency), printed once at the end of
 pytest's output from each test's report, so they show with or without worker processes.
+
+And the `slow` mark, given here by file name to the end-to-end test files, so that
+`python -m pytest -m "not slow"` is the fast loop (docs/development.md lists the times).
 """
 
 import subprocess
@@ -37,3 +40,24 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("=", "slider latency (browser clock, median and worst; not asserted)")
         for text in figures:
             terminalreporter.write_line(text)
+
+
+# The end-to-end files: each starts JupyterLab, Chromium, nbgrader, the hub or a fresh clone.
+SLOW_FILES = {
+    "test_assignments.py",
+    "test_browser.py",
+    "test_browser_game.py",
+    "test_browser_sanitize.py",
+    "test_grading_workflow.py",
+    "test_hostile_grading.py",
+    "test_hub.py",
+    "test_parallel_grading.py",
+    "test_readme.py",
+    "test_start.py",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)

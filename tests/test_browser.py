@@ -22,15 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_helpers import (
-    ROOT,
-    JupyterLabServer,
-    check_lesson,
-    check_nbgrader,
+from browser_chromium import (
     chromium_browser,
-    copy_course,
-    isolated_env,
-    lessons_with_widgets,
     missing_browser,
     open_notebook,
     run_all_cells,
@@ -38,6 +31,8 @@ from browser_helpers import (
     screenshots_dir,
     use_screenshots_dir,
 )
+from browser_lab import ROOT, JupyterLabServer, copy_course, isolated_env, lessons_with_widgets
+from browser_lessons import check_lesson, check_nbgrader
 
 # Lessons 00 and 05 must pass; every other lesson whose code uses widgets is checked too.
 REQUIRED = ["notebooks/00-shared-state-concurrency.ipynb", "notebooks/05-atomic-reference-counting-with-arc.ipynb"]

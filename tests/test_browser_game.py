@@ -5,7 +5,7 @@ update"). The test runs it from the Run menu, presses the step buttons of a winn
 schedule (one of them with the keyboard: Tab's focus and Enter), and sees on the page
 what a student sees: the step counter, the goal reached and the schedule as the
 assignments take it; then it presses "Replay the schedule" and sees the timeline drawn.
-A screenshot of the widget goes to the screenshots folder (`browser_helpers`).
+A screenshot of the widget goes to the screenshots folder (`browser_chromium`).
 
 Needs Debian's Chromium and Playwright, as test_browser.py. Everything stays in
 pytest's temporary folder: the notebook, the server's state and HOME, Chromium's HOME.
@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from browser_helpers import (
-    JupyterLabServer,
+from browser_chromium import (
     chromium_browser,
     missing_browser,
     open_notebook,
@@ -24,6 +23,7 @@ from browser_helpers import (
     screenshot,
     use_screenshots_dir,
 )
+from browser_lab import JupyterLabServer
 
 NOTEBOOK = "game.ipynb"
 WINNING = [1, 2, 1, 2]

@@ -22,7 +22,8 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import ROOT, JupyterLabServer, chromium_browser, isolated_env, missing_browser
+from browser_chromium import chromium_browser, missing_browser
+from browser_lab import ROOT, JupyterLabServer, isolated_env
 from test_sanitize import ANSWER_ID, CODE_ID, MARK, TEST_ID, hostile_notebook, png
 
 ASSIGNMENT, STUDENT = "hostile", "eve"

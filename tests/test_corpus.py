@@ -163,59 +163,6 @@ def test_write_makes_the_folder_a_student_submits(tmp_path):
 # --- the correct submissions keep to the course's Python ----------------------------------------------
 
 
-# The public API the course teaches (rustsync's __all__ and rustsync.sched's public names), fixed
-# here so that checking the corpus needs no import of the package.
-COURSE_API = {
-    "rustsync": {"Arc", "AtomicUsize", "BorrowError", "BorrowMutError", "CompileError", "DeadlockError",
-                 "GuardDropped", "JoinHandle", "JoinTimeout", "Mutex", "MutexGuard", "NotSend", "Ordering",
-                 "PoisonError", "Rc", "RefCell", "ThreadPanicked", "UseAfterMove", "WouldBlock", "drop", "sleep",
-                 "spawn"},
-    "rustsync.sched": {"explore", "replay", "run", "interleavings", "RacyCell", "Deadlock", "Panic", "Run",
-                       "Exploration", "Event", "ScheduleError", "StuckThread"},
-}
-
-
-FORBIDDEN_NAMES = {"open", "getattr", "setattr", "delattr", "eval", "exec", "compile", "globals", "locals", "vars",
-                   "dir", "type", "input", "breakpoint", "exit", "quit", "get_ipython", "In", "Out", "object",
-                   "BaseException", "SystemExit", "KeyboardInterrupt"}
-
-
-@functools.cache
-def locked_names(assignment):
-    """Names bound at the top level of the instructor's locked cells (helpers, setup and tests)."""
-    names = set()
-    for cell in source(assignment).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("locked"):
-            names |= module_level_stores(ast.parse(cell.source))
-    return names
-
-
-def module_level_stores(tree):
-    """Names a cell binds in the notebook's namespace: top-level statements (not function bodies)."""
-    names = set()
-
-    def visit(node):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-            return  # its body binds local names
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            return
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    for node in tree.body:
-        visit(node)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Global):
-            names.update(node.names)
-    return names
-
-
 def code_cells(sub):
     kinds = {grade_id(c): c.cell_type for c in release(sub.assignment).cells if grade_id(c)}
     cells = [(gid, text) for gid, text in sub.answers.items() if kinds[gid] == "code"]
@@ -229,6 +176,21 @@ def test_correct_variants_are_submissions_a_student_writes(sub):
         from IPython.core.inputtransformer2 import TransformerManager
 
         compile(TransformerManager().transform_cell(text), "<cell>", "exec")
+
+
+@pytest.mark.parametrize("sub", CORRECT, ids=ids(CORRECT))
+def test_correct_variants_import_only_what_the_package_exports(sub):
+    """Names taken `from rustsync...` are in that module's `__all__`, read from the package itself."""
+    import importlib
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    for _, text in code_cells(sub):
+        for node in ast.walk(ast.parse(TransformerManager().transform_cell(text))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rustsync":
+                exported = set(importlib.import_module(node.module).__all__)
+                names = {alias.name for alias in node.names} - {"*"}
+                assert names <= exported, f"{sub.name}: {sorted(names - exported)} not in {node.module}.__all__"
 
 
 def test_ordinary_python_is_in_the_correct_corpus_on_three_assignments():
@@ -297,9 +259,10 @@ def test_hostile_submission_is_described_and_bounded(sub):
 
 
 def test_leaks_mark_what_they_print():
-    for sub in HOSTILE:
-        if sub.klass == "leak":
-            assert "LEAK:" in "\n".join(hostile_texts(sub)), sub.name
+    leaks = [sub for sub in HOSTILE if sub.klass == "leak"]
+    assert leaks, "the hostile corpus has no submission of the class `leak`"
+    for sub in leaks:
+        assert "LEAK:" in "\n".join(hostile_texts(sub)), sub.name
 
 
 def test_lose_grading_submissions_solve_parts_before_and_after_the_hostile_cell():

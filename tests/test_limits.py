@@ -6,7 +6,7 @@ from pathlib import Path
 from traitlets.config import PyFileConfigLoader
 
 from rustsync import limits, sandbox
-from rustsync.grading import hooks, runner
+from rustsync.grading import checks, hooks, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = {"GiB": limits.GiB, "MiB": limits.MiB}
@@ -37,7 +37,8 @@ def in_words(text):
 def test_the_docs_table_names_every_limit_with_its_default():
     rows = docs_table()
     named = {f'{table}["{key}"]' for table in ("PART", "KERNEL", "WORKER") for key in getattr(limits, table)}
-    named |= {"NOTEBOOK_SECONDS", "KERNEL_CELL_SECONDS", "KERNEL_STARTUP_SECONDS", "TMP_SIZE"}
+    named |= {"NOTEBOOK_SECONDS", "KERNEL_CELL_SECONDS", "KERNEL_STARTUP_SECONDS", "TMP_SIZE", "CALL_SECONDS",
+              "EXPLORE_SECONDS"}
     assert set(rows) == named
     for name, (default, _) in rows.items():
         assert in_words(default) == value_of(name), f"docs/grading.md says {name} is {default}"
@@ -66,3 +67,32 @@ def test_the_course_config_takes_the_kernels_timeouts_from_the_table():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     assert config.Execute.timeout == limits.KERNEL_CELL_SECONDS
     assert config.Execute.startup_timeout == limits.KERNEL_STARTUP_SECONDS
+
+
+def test_the_checks_give_up_after_the_tables_seconds():
+    assert (checks.DEFAULT_TIMEOUT, checks.EXPLORE_TIMEOUT) == (limits.CALL_SECONDS, limits.EXPLORE_SECONDS)
+    assert checks.call.__kwdefaults__["timeout"] == limits.CALL_SECONDS
+    assert checks.run_once.__kwdefaults__["timeout"] == limits.EXPLORE_SECONDS
+
+
+def test_a_part_without_limits_of_its_own_gets_the_tables():
+    """The grader's fallbacks, for a job that names no limits, are PART's (read in a child process)."""
+    import subprocess
+    import sys
+
+    code = ("import resource; from rustsync.grading import grader; grader._limits({}); "
+            "print(*(resource.getrlimit(getattr(resource, n))[0] for n in "
+            "('RLIMIT_AS', 'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_NOFILE')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    got = [int(n) for n in done.stdout.split()]
+    want = [limits.PART[k] for k in ("memory", "cpu_seconds", "file_size", "open_files")]
+    hard = [resource_hard(n) for n in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE")]
+    assert got == [w if h < 0 else min(w, h) for w, h in zip(want, hard, strict=True)]
+
+
+def resource_hard(name):
+    import resource
+
+    hard = resource.getrlimit(getattr(resource, name))[1]
+    return -1 if hard == resource.RLIM_INFINITY else hard

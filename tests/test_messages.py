@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_helpers import copy_course
+from browser_lab import copy_course
 
 from rustsync.course import cells, environment, folder
 

@@ -323,10 +323,10 @@ def poisoned_arc():
 
 def test_the_poison_error_holds_the_guard_and_the_lock_until_it_is_dropped():
     shared = poisoned_arc()
-    try:
+    with pytest.raises(PoisonError) as caught:
         shared.lock()
-    except PoisonError as caught:
-        err = caught
+    err = caught.value
+    del caught
     assert str(err) == POISONED == "poisoned lock: another task failed inside", "Rust's Display, exactly"
     assert repr(err) == "PoisonError { .. }"
     assert any("`shared` is poisoned" in note for note in err.__notes__)

@@ -167,8 +167,19 @@ def test_a_mutex_guard_captured_by_a_closure_raises_e0277():
 
 
 def test_compile_errors_share_a_base_class_with_the_rustc_code():
-    assert issubclass(UseAfterMove, CompileError) and UseAfterMove.code == "E0382"
-    assert issubclass(NotSend, CompileError) and NotSend.code == "E0277"
+    """One `except CompileError` catches both errors a spawn raises, each with rustc's code in its headline."""
+    moved = Mutex(0)
+    spawn(lambda: moved.lock() and None).join(timeout=10)
+    not_send = Rc(Mutex(0))
+    caught = []
+    for attempt in (moved.lock, lambda: spawn(lambda: not_send.lock() and None)):
+        with pytest.raises(CompileError) as err:
+            attempt()
+        caught.append(err.value)
+    assert [type(e) for e in caught] == [UseAfterMove, NotSend]
+    for error, code in zip(caught, ["E0382", "E0277"], strict=True):
+        assert error.code == code
+        assert str(error).startswith(f"error[{code}]: "), str(error).splitlines()[0]
 
 
 # --- Arc: one owner per thread ------------------------------------------------------------------------
@@ -538,7 +549,7 @@ def test_library_and_package_code_may_still_show_a_moved_value():
     import pprint
     import reprlib
 
-    from rustsync.debug import rust_debug
+    from rustsync.debug_format import rust_debug
 
     moved = _moved_into_a_thread(lambda: Mutex(2))
     shown = reprlib.Repr()

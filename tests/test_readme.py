@@ -46,7 +46,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_helpers import copy_course  # the course as a fresh clone of this checkout has it
+from browser_lab import copy_course  # the course as a fresh clone of this checkout has it
 from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -118,11 +118,43 @@ def test_two_locks_in_opposite_order_deadlock_with_the_cycle_named():
 
 
 def test_deadlock_leaves_no_thread_behind():
-    before = threading.active_count()
-    for _ in range(20):
-        run(two_locks_opposite_order, seed=3)
-    time.sleep(0.05)
-    assert threading.active_count() <= before + 1
+    """Every simulated thread of a deadlocked run ends (its `finally` runs) before `run` returns,
+    and the scheduler's OS thread ends too."""
+    ended = []
+
+    def program():
+        a = Mutex(0, name="a")
+        b = Mutex(0, name="b")
+
+        def taking(name, one, other):
+            def work():
+                try:
+                    with one.lock():
+                        with other.lock():
+                            pass
+                finally:
+                    ended.append(name)
+            return work
+
+        handles = [spawn_unchecked(taking("first", a, b)), spawn_unchecked(taking("second", b, a))]
+        try:
+            for h in handles:
+                h.join()
+        finally:
+            ended.append("main")
+
+    deadlocks = 0
+    for seed in range(20):
+        ended.clear()
+        result = run(program, seed=seed)
+        if result.deadlock is not None:
+            deadlocks += 1
+            assert sorted(ended) == ["first", "main", "second"], f"seed {seed}: threads left suspended: {ended}"
+    assert deadlocks >= 3, "the program must deadlock on some of these seeds for the test to mean anything"
+    deadline = time.monotonic() + 2
+    while any(t.name == "rustsync-scheduler" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t.name for t in threading.enumerate() if t.name == "rustsync-scheduler"] == []
 
 
 def slow_holders():

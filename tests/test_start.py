@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_helpers import copy_course
+from browser_lab import copy_course
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

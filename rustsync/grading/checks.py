@@ -15,7 +15,6 @@ stdout or stderr is kept out of the test cell.
 
 from __future__ import annotations
 
-import ctypes
 import inspect
 import os
 import re
@@ -24,12 +23,13 @@ import textwrap
 import threading
 import weakref
 
-from .. import sched
+from .. import limits, sched
+from .._sim import raise_in
 from ..sched import Deadlock, Panic, ScheduleError, StepLimit, StuckThread, Violation
 from .plain import NotPlain, decode, describe, encode, plain, same, tagged
 
-DEFAULT_TIMEOUT = 5.0  # seconds for one call of student code
-EXPLORE_TIMEOUT = 10.0  # seconds for running or exploring a program under the scheduler
+DEFAULT_TIMEOUT = limits.CALL_SECONDS  # seconds for one call of student code
+EXPLORE_TIMEOUT = limits.EXPLORE_SECONDS  # seconds for running or exploring a program under the scheduler
 MAX_SCHEDULES = 20_000
 PREEMPTION_BOUND = 3  # one preemption loses an update, two deadlock two locks; 3 leaves a margin
 CHECK_STEPS = 200  # a schedule of check_always still running after this many steps is cut (see check_always)
@@ -156,7 +156,7 @@ def _with_deadline(work, timeout):
 
 def _stop(thread):
     """Ask a thread to end by raising `_GaveUp` in it; `except KeyboardInterrupt` does not catch it."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_GaveUp))
+    raise_in(thread, _GaveUp)
 
 
 def _name(func):

@@ -45,6 +45,7 @@ import weakref
 
 import greenlet
 
+from ..limits import PART
 from . import wire
 from .interrupts import CellStopped
 
@@ -647,10 +648,10 @@ def _libc():
 
 def _limits(limits):
     pairs = {
-        resource.RLIMIT_AS: limits.get("memory", 2 * 2**30),
-        resource.RLIMIT_CPU: limits.get("cpu_seconds", 240),
-        resource.RLIMIT_FSIZE: limits.get("file_size", 16 * 2**20),
-        resource.RLIMIT_NOFILE: limits.get("open_files", 256),
+        resource.RLIMIT_AS: limits.get("memory", PART["memory"]),
+        resource.RLIMIT_CPU: limits.get("cpu_seconds", PART["cpu_seconds"]),
+        resource.RLIMIT_FSIZE: limits.get("file_size", PART["file_size"]),
+        resource.RLIMIT_NOFILE: limits.get("open_files", PART["open_files"]),
         resource.RLIMIT_CORE: 0,
     }
     if os.getuid() != 0 and "processes" in limits:
@@ -748,10 +749,10 @@ def run_part(job, send):
     from . import checks
 
     limits = job.get("limits", {})
-    cell_seconds = float(limits.get("cell_seconds", 10))
-    test_seconds = float(limits.get("test_seconds", 120))
+    cell_seconds = float(limits.get("cell_seconds", PART["cell_seconds"]))
+    test_seconds = float(limits.get("test_seconds", PART["test_seconds"]))
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    student = start_student(namespace, {**limits, "memory": limits.get("memory", 2 * 2**30)})
+    student = start_student(namespace, {**limits, "memory": limits.get("memory", PART["memory"])})
     checks.STUDENT = student
     checks.SEED = job.get("seed", 0)
     assigned = {}  # name -> [the cell that assigns it, how it ended], for "not defined" messages

@@ -28,6 +28,7 @@ import greenlet  # noqa: F401
 import rustsync  # noqa: F401
 import rustsync.sched  # noqa: F401
 from rustsync.grading import checks, grader, student  # noqa: F401
+from rustsync.limits import PART
 
 PROTOCOL = 2
 
@@ -111,7 +112,7 @@ def serve(stdin=None, stdout=None):
                         finally:
                             os._exit(3)
                     os.close(write_fd)
-                    seconds = float(job.get("limits", {}).get("part_seconds", 180))
+                    seconds = float(job.get("limits", {}).get("part_seconds", PART["part_seconds"]))
                     children[read_fd] = {"pid": pid, "id": job["id"], "deadline": time.monotonic() + seconds,
                                          "buffer": b"", "last": None, "result": False, "killed": False}
                 continue

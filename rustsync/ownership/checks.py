@@ -120,6 +120,6 @@ def check_spawn(closure, frame, spawn_location, *, move=True, scoped=False, call
 
 
 def _type(value):
-    from ..debug import type_name
+    from ..debug_format import type_name
 
     return type_name(value)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 
-from ..debug import type_name
+from ..debug_format import type_name
 from ..diagnostics import (
     Diagnostic,
     Label,

@@ -18,7 +18,7 @@ import types
 from dataclasses import dataclass, field
 
 from .. import _sim
-from ..debug import type_name
+from ..debug_format import type_name
 from ..diagnostics import Span, Suggestion, user_frame
 from ..errors import UseAfterMove
 from . import messages

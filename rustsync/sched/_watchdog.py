@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import atexit
-import ctypes
 import gc
 import threading
 import time
 import weakref
 
+from .._sim import raise_in
 from ..errors import ScheduleAborted
 from ._results import StuckThread
 
@@ -141,7 +141,7 @@ def _stop_thread(thread, grace=GRACE):
         return not done.is_set() if done is not None else thread.is_alive()
 
     while alive() and time.monotonic() < deadline:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(ScheduleAborted))
+        raise_in(thread, ScheduleAborted)
         if done is not None:  # again if it was swallowed (by a __del__, a gc callback) and the thread still runs
             done.wait(0.2)
         else:

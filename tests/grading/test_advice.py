@@ -1,4 +1,4 @@
-"""Advice on a student's cell (rustsync/grading/advice.py) and plain data (plain.py): fast, no grading run.
+"""Advice on a student's cell (rustsync/grading/advice.py): fast, no grading run.
 
 Advice decides nothing: it only notes code that runs but that the course's scheduler cannot
 follow. Every ordinary answer gets no note at all.
@@ -7,7 +7,6 @@ follow. Every ordinary answer gets no note at all.
 import pytest
 
 from rustsync.grading.advice import advise, defined_names, enabled, without_magics
-from rustsync.grading.plain import NotPlain, decode, encode, plain, same, tagged
 
 LOCKED = {"count_broken", "who_goes_first", "Arc", "Mutex", "spawn", "explore", "replay"}
 
@@ -72,43 +71,3 @@ def test_defined_names_sees_every_way_of_binding_a_top_level_name():
                      "import h.i\nfrom j import k as l\nif True:\n    m = 2\ndef n():\n    global o\n    o = 1\n"
                      "(p := 3)\n")
     assert defined_names(tree) == set("abcdefghlmnop")
-
-
-# --- plain data ------------------------------------------------------------------------------------------
-
-
-def test_plain_copies_exact_builtins_and_refuses_everything_else():
-    value = {"a": [1, (2, "x")], "b": {True, None}}
-    copy = plain(value)
-    assert copy == value and copy is not value and copy["a"] is not value["a"]
-
-    class Sneaky(int):
-        def __eq__(self, other):
-            return True
-
-    for bad in (Sneaky(1), [Sneaky(1)], {"k": object()}, float("nan")):
-        with pytest.raises(NotPlain):
-            plain(bad)
-
-
-def test_exact_equality_tells_bools_ints_tuples_lists_and_sets_apart():
-    assert same({(110, 90), "deadlock"}, {"deadlock", (110, 90)})
-    assert not same(1, True) and not same({1}, {True}) and not same((1,), [1]) and not same(1, 1.0)
-    assert tagged([1, {2}]) == tagged([1, {2}])
-
-
-def test_plain_values_cross_as_json_with_their_types():
-    import json
-
-    for value in (True, 1, 2.5, "s", None, (1, [2, {3}]), frozenset({1}), {"k": (True, 0)}):
-        back = decode(json.loads(json.dumps(encode(value))))
-        assert same(back, value), value
-    with pytest.raises(NotPlain):
-        decode(["int", "1"])
-    with pytest.raises(NotPlain):
-        decode({"not": "encoded"})
-
-
-def test_plain_refuses_values_too_big_to_decide_quickly():
-    with pytest.raises(NotPlain, match="more than"):
-        plain(list(range(100_000)))
