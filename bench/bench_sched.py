@@ -26,32 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import test_sched_dp as sched_dp  # noqa: E402
 
-from rustsync import Arc, Mutex, spawn  # noqa: E402
-from rustsync.lab import opposite_diners, racy_counter  # noqa: E402
+from rustsync.lab import listing_16_15, opposite_diners, racy_counter  # noqa: E402
 from rustsync.sched import Deadlock, explore, minimal_schedule, run  # noqa: E402
 from rustsync.widgets import LostUpdatePanel, OutcomePanel, SchedulePanel  # noqa: E402
-
-
-def listing_16_15(threads=10):
-    """Listing 16-15 as written: Arc(Mutex(0)), ten threads each Arc.clone, lock, add 1; join; read."""
-
-    def program():
-        counter = Arc(Mutex(0, name="counter"))
-        handles = []
-        for _ in range(threads):
-            counter_clone = Arc.clone(counter)
-
-            def work():
-                with counter_clone.lock() as num:
-                    num.value += 1
-
-            handles.append(spawn(work))  # spawn takes counter_clone's value now, as Rust's `move`
-        for handle in handles:
-            handle.join()
-        with counter.lock() as num:
-            return num.value
-
-    return program
 
 
 def timed(func):

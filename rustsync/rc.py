@@ -57,7 +57,7 @@ class _Counted(Owned):
         """How many owners the value has now (`Arc.strong_count(a)` or `a.strong_count()`)."""
         __tracebackhide__ = True
         self._use()
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         if sim is not None:
             sim.point("count", self._shared)
             count = self._shared.strong
@@ -97,7 +97,7 @@ class _Counted(Owned):
 
     def _count_now(self, op):
         """The strong count, read as one step under the scheduler."""
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         if sim is None:
             return self._shared.strong
         sim.point(op, self._shared)
@@ -107,7 +107,7 @@ class _Counted(Owned):
 
     def _take_if_last(self, op):
         """Rust's `compare_exchange(1, 0)` on the count, one step: True when this was the only handle."""
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         shared = self._shared
         if sim is None:
             with shared.lock:
@@ -126,7 +126,7 @@ class _Counted(Owned):
 
     def _release_and_tell(self, op):
         """Rust's `fetch_sub(1)` on the count, one step: True when this was the last handle."""
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         shared = self._shared
         if sim is None:
             with shared.lock:
@@ -149,7 +149,7 @@ class _Counted(Owned):
             raise GuardDropped(f"this `{type(self).__name__}` handle was dropped; clone a live handle instead")
 
     def _change_count(self, delta, op):
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         shared = self._shared
         if sim is None:
             with shared.lock:
@@ -179,7 +179,7 @@ class _Counted(Owned):
 
     def __del__(self):
         try:
-            if getattr(self, "_alive", False) and _sim._local.__dict__.get("thread") is None:
+            if getattr(self, "_alive", False) and _sim.current() is None:
                 self._alive = False
                 with self._shared.lock:
                     self._shared.strong -= 1

@@ -6,30 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rustsync import Arc, Mutex, spawn
-from rustsync.lab import racy_counter
+from rustsync.lab import listing_16_15, racy_counter
 from rustsync.sched import RacyCell, _searches, explore, replay, spawn_unchecked
-
-
-def listing_16_15(threads=10):
-    """Listing 16-15 as the Book writes it: Arc(Mutex(0)), one Arc.clone per thread, lock and add 1, join, read."""
-
-    def program():
-        counter = Arc(Mutex(0, name="counter"))
-        handles = []
-        for _ in range(threads):
-            counter_clone = Arc.clone(counter)
-
-            def work():
-                with counter_clone.lock() as num:
-                    num.value += 1
-
-            handles.append(spawn(work))  # spawn takes counter_clone's value now, as Rust's `move`
-        for handle in handles:
-            handle.join()
-        with counter.lock() as num:
-            return num.value
-
-    return program
 
 
 def from_ops(threads):

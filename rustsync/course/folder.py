@@ -86,13 +86,18 @@ def unknown_assignment(root: str, name: str, step: str = "autograde") -> str | N
     return "\n".join(lines)
 
 
-def no_submissions(root: str, name: str, students: list[str] | None = None) -> str | None:
-    """Why `nbgrader autograde name` would grade nothing: no collected submission (of these students); else None."""
+def _students_in(root: str, step: str, name: str, students: list[str] | None) -> list[str]:
+    """The students with a folder `step/<student>/name` (of the patterns `students`, when given)."""
     found = [os.path.basename(os.path.dirname(path)) for path in glob.glob(os.path.join(
-        glob.escape(os.path.join(root, "submitted")), "*", name)) if os.path.isdir(path)]
+        glob.escape(os.path.join(root, step)), "*", name)) if os.path.isdir(path)]
     if students:
         found = [s for s in found if any(fnmatch.fnmatchcase(s, p) for p in students)]
-    if found:
+    return found
+
+
+def no_submissions(root: str, name: str, students: list[str] | None = None) -> str | None:
+    """Why `nbgrader autograde name` would grade nothing: no collected submission (of these students); else None."""
+    if _students_in(root, "submitted", name, students):
         return None
     who = f" by {', '.join(students)}" if students else ""
     return (f"No submission of {name}{who} has been collected: submitted/*/{name}/ holds none. Collect them first, "
@@ -102,11 +107,7 @@ def no_submissions(root: str, name: str, students: list[str] | None = None) -> s
 
 def nothing_graded(root: str, name: str, students: list[str] | None = None) -> str | None:
     """Why `nbgrader generate_feedback name` would find nothing: no graded submission (of these students)."""
-    found = [os.path.basename(os.path.dirname(path)) for path in glob.glob(os.path.join(
-        glob.escape(os.path.join(root, "autograded")), "*", name)) if os.path.isdir(path)]
-    if students:
-        found = [s for s in found if any(fnmatch.fnmatchcase(s, p) for p in students)]
-    if found:
+    if _students_in(root, "autograded", name, students):
         return None
     who = f" by {', '.join(students)}" if students else ""
     return (f"No submission of {name}{who} has been graded yet: autograded/*/{name}/ holds none. Grade first, "
