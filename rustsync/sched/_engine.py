@@ -305,11 +305,13 @@ class SimJoinHandle:
         rec = me.execution.recorder if me is not None else None
         if rec is not None:
             rec.observe(me, "join", target)
-        if target.state != FINISHED:
-            if not me.wait_for(target, timed=timeout is not None):
-                raise JoinTimeout(
-                    f"thread '{self.name}' did not finish within {timeout} s: every thread is blocked, so it "
-                    "never would (a deadlock, waiting for a lock that is never released)")
+        if target.state == FINISHED:
+            if me is not None:  # no wait and no step, but the trace says where the thread joined
+                me.execution.record(me, "join", target, step=False)
+        elif not me.wait_for(target, timed=timeout is not None):
+            raise JoinTimeout(
+                f"thread '{self.name}' did not finish within {timeout} s: every thread is blocked, so it "
+                "never would (a deadlock, waiting for a lock that is never released)")
         self._joined = True
         target.joined = True
         if target.error is not None:
