@@ -190,12 +190,22 @@ class LostUpdatePanel(_Panel):
     the increments lost. Each point of each line is computed once for
     its setting and kept, so a slider move computes only the new points; a new seed
     measures the real threads again, as another run.
+
+    After each update, a thread of its own computes and draws the settings one key press
+    away (one thread more and one less; one increment more and one less) while the
+    student looks at the figure, so that the next move only shows a picture. A move cancels what is still ahead of the old
+    setting; a point being computed ahead when the slider reaches it is waited for, not
+    computed twice. `ahead=False` computes only what a setting shows.
     """
 
-    def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS):
+    def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS, ahead=True):
         self.real = real
         self.real_increments = real_increments
+        self.ahead = ahead
         self._runs = {}  # (threads, increments, seed, kind) -> updates lost
+        self._computing = {}  # key -> Event set when the thread ahead has stored it
+        self._generation = 0  # a new update makes what is ahead of the old setting stop
+        self.computed_ahead = None  # Event set when the points ahead of the last update are all there
         self.threads = w.IntSlider(value=threads, min=1, max=12, description="threads",
                                    continuous_update=False)
         self.increments = w.IntSlider(value=increments, min=1, max=100, step=1, description="increments",
@@ -204,22 +214,89 @@ class LostUpdatePanel(_Panel):
                                      layout=w.Layout(width="160px"))
         super().__init__([self.threads, self.increments, self.seed])
 
-    def _lost(self, n, increments, seed, mutex):
-        key = (n, increments, seed, mutex)
+    def _point(self, key):
         lost = self._runs.get(key)
         if lost is None:
-            lost = self._runs[key] = scheduled_race(n, increments, mutex=mutex, seed=seed + n).lost
+            pending = self._computing.get(key)
+            if pending is not None:  # being computed ahead: wait for it rather than run it twice
+                pending.wait()
+                lost = self._runs.get(key)
+        if lost is None:
+            lost = self._runs.setdefault(key, self._compute(key))
         return lost
+
+    def _compute(self, key):
+        n, increments, seed, kind = key
+        if kind == "real":
+            return race(n, increments).lost
+        return scheduled_race(n, increments, mutex=kind, seed=seed + n).lost
+
+    def _lost(self, n, increments, seed, mutex):
+        return self._point((n, increments, seed, mutex))
 
     def _real(self, n, seed):
-        key = (n, self.real_increments, seed, "real")
-        lost = self._runs.get(key)
-        if lost is None:
-            lost = self._runs[key] = race(n, self.real_increments).lost
-        return lost
+        return self._point((n, self.real_increments, seed, "real"))
+
+    def _keys(self, top, increments, seed):
+        keys = [(n, increments, seed, mutex) for n in range(1, top + 1) for mutex in (False, True)]
+        if self.real:
+            keys += [(n, self.real_increments, seed, "real") for n in range(1, top + 1)]
+        return keys
+
+    def update(self):
+        self._generation += 1  # what was being computed ahead of the old setting stops at its next point
+        super().update()
+        if self.ahead:
+            self._compute_ahead()
+
+    def _compute_ahead(self):
+        top, increments, seed = self.threads.value, self.increments.value, self.seed.value
+        ahead = [(t, k, seed) for t, k in ((top + 1, increments), (top - 1, increments), (top, increments + 1),
+                                           (top, increments - 1))
+                 if self.threads.min <= t <= self.threads.max and self.increments.min <= k <= self.increments.max
+                 and (t, k, seed) not in self._shown]
+        generation = self._generation
+        done = self.computed_ahead = threading.Event()
+
+        def work():
+            try:
+                fig = Figure(figsize=self.size, dpi=self.dpi)
+                ax = fig.subplots()
+                fig.subplots_adjust(**self.margins)
+                for settings in ahead:
+                    for key in self._keys(*settings):
+                        if _STOP.is_set() or generation != self._generation:
+                            return
+                        if key in self._runs or key in self._computing:
+                            continue
+                        pending = self._computing[key] = threading.Event()
+                        try:
+                            self._runs.setdefault(key, self._compute(key))
+                        finally:
+                            del self._computing[key]
+                            pending.set()
+                    if _STOP.is_set() or generation != self._generation:
+                        return
+                    ax.clear()
+                    data, caption = self._picture(ax, settings)
+                    buffer = io.BytesIO()
+                    fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+                    self._shown.setdefault(settings, (buffer.getvalue(), data, caption))
+            except Exception:  # noqa: BLE001 - a point not computed ahead is computed when asked for
+                pass
+            finally:
+                _AHEAD.discard(threading.current_thread())
+                done.set()
+
+        thread = threading.Thread(target=work, name="rustsync-panel-ahead", daemon=True)
+        _AHEAD.add(thread)
+        thread.start()
 
     def draw(self, ax):
-        top, increments, seed = self.threads.value, self.increments.value, self.seed.value
+        return self._picture(ax, self.settings())[0]
+
+    def _picture(self, ax, settings):
+        top, increments, seed = settings
         counts = list(range(1, top + 1))
         data = {"threads": counts, "increments": increments, "seed": seed,
                 "scheduler, no lock": [self._lost(n, increments, seed, False) for n in counts],
@@ -228,7 +305,7 @@ class LostUpdatePanel(_Panel):
             data["real increments"] = self.real_increments
             data["real threads, no lock"] = [self._real(n, seed) for n in counts]
         plot_lost_updates(data, ax=ax)
-        return data
+        return data, ""
 
 
 class OutcomePanel(_Panel):

@@ -1,5 +1,7 @@
 """The slider panels (rustsync/widgets.py), their callbacks driven without a browser, and the lessons' saved panels."""
 
+import threading
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -120,7 +122,7 @@ def test_a_panel_displays_with_its_first_figure_as_a_png():
 
 
 def test_lost_update_panel_computes_each_point_once():
-    panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
+    panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000, ahead=False)
     runs = dict(panel._runs)
     panel.threads.value = 4
     real = panel.real_increments  # the real threads make their own number of increments
@@ -129,6 +131,36 @@ def test_lost_update_panel_computes_each_point_once():
     panel.seed.value = 1  # another run: the real threads are measured again
     assert (1, real, 1, "real") in panel._runs
     assert panel.increments.max == 100
+
+
+def test_lost_update_panel_draws_the_settings_one_key_press_away_ahead():
+    panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
+    assert panel.computed_ahead.wait(60)
+    for settings in ((4, 10, 0), (2, 10, 0), (3, 11, 0), (3, 9, 0)):
+        assert settings in panel._shown, f"{settings} was not drawn ahead"
+    computed = []
+    compute = panel._compute
+    panel._compute = lambda key: (threading.current_thread() is threading.main_thread() and computed.append(key)
+                                  or compute(key))
+    panel.increments.value = 11  # drawn ahead: shown without computing a point in the foreground
+    assert computed == [] and panel.data["increments"] == 11
+    assert panel.data["scheduler, no lock"] == [panel._runs[(n, 11, 0, False)] for n in (1, 2, 3)]
+    fresh = LostUpdatePanel(threads=3, increments=11, real_increments=2_000, ahead=False)
+    assert panel.data["scheduler, no lock"] == fresh.data["scheduler, no lock"]  # the same figures either way
+    assert panel.data["scheduler, Mutex"] == fresh.data["scheduler, Mutex"]
+
+
+def test_a_move_stops_what_was_computed_ahead_of_the_old_setting():
+    panel = LostUpdatePanel(threads=3, increments=10, real=False)
+    assert panel.computed_ahead.wait(60)
+    first = panel.computed_ahead
+    panel.threads.value = 5  # the work ahead of (3, 10) is done; the move starts the work ahead of (5, 10)
+    assert panel.computed_ahead is not first and panel.computed_ahead.wait(60)
+    assert (6, 10, 0) in panel._shown and (5, 11, 0) in panel._shown
+    panel.ahead = False
+    generation = panel._generation
+    panel.increments.value = 12
+    assert panel._generation == generation + 1  # any thread still ahead of (5, 10) stops at its next point
 
 
 def test_schedule_panel_shows_the_simplest_failing_schedule():
