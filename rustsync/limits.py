@@ -28,7 +28,7 @@ PART = {
     "processes": 256,
 }
 
-# The assignments' checks (rustsync/grading/checks.py): one call of student code, and one run or
+# The assignments' checks (rustsync/grading/checks/deadline.py): one call of student code, and one run or
 # exploration of a program under the scheduler; then the check fails with "took too long". Both sit well
 # within PART["test_seconds"]. Config: none (a test cell may pass `timeout=` to a check).
 CALL_SECONDS = 5

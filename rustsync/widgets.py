@@ -193,9 +193,10 @@ class LostUpdatePanel(_Panel):
 
     After each update, a thread of its own computes and draws the settings one key press
     away (one thread more and one less; one increment more and one less) while the
-    student looks at the figure, so that the next move only shows a picture. A move cancels what is still ahead of the old
-    setting; a point being computed ahead when the slider reaches it is waited for, not
-    computed twice. `ahead=False` computes only what a setting shows.
+    student looks at the figure, so that the next move only shows a picture. A move
+    cancels what is still ahead of the old setting; a point being computed ahead when the
+    slider reaches it is waited for, not computed twice. `ahead=False` computes only what
+    a setting shows.
     """
 
     def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS, ahead=True):

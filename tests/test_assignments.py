@@ -490,9 +490,7 @@ def draw(schedule, steps):
 
 @pytest.mark.parametrize("name", sorted(DRAWN))
 def test_drawn_schedules_are_on_the_page_and_the_answer_is_what_they_replay_to(name):
-    from rustsync.sched import replay
-
-    from rustsync.sched import Deadlock
+    from rustsync.sched import Deadlock, replay
 
     program, steps, schedules, answer = DRAWN[name]
     cells = part_cells(name, "A")

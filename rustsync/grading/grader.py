@@ -746,15 +746,15 @@ def _first_line(exc):
 
 def run_part(job, send):
     """Run the cells of `job` up to its test cell; `send(message)` reports the cells and the result."""
-    from . import checks
+    from .checks import records
 
     limits = job.get("limits", {})
     cell_seconds = float(limits.get("cell_seconds", PART["cell_seconds"]))
     test_seconds = float(limits.get("test_seconds", PART["test_seconds"]))
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     student = start_student(namespace, {**limits, "memory": limits.get("memory", PART["memory"])})
-    checks.STUDENT = student
-    checks.SEED = job.get("seed", 0)
+    records.STUDENT = student
+    records.SEED = job.get("seed", 0)
     assigned = {}  # name -> [the cell that assigns it, how it ended], for "not defined" messages
     signal.signal(signal.SIGALRM, _alarm)
     cells, target = job["cells"], job["test"]
@@ -801,29 +801,29 @@ def run_part(job, send):
             errors[index] = _first_line(exc)
             continue
         if kind == "test":
-            checks.RECORDS = []
-            checks.ASSIGNED = assigned
+            records.RECORDS = []
+            records.ASSIGNED = assigned
         signal.setitimer(signal.ITIMER_REAL, test_seconds if kind == "test" else cell_seconds * 3)
         try:
             exec(code, namespace)  # noqa: S102 - the instructor's own cell
             if kind == "test":
-                result = {"event": "result", "status": "done", "message": "", "records": checks.RECORDS}
+                result = {"event": "result", "status": "done", "message": "", "records": records.RECORDS}
         except CellStopped:
             signal.setitimer(signal.ITIMER_REAL, 0)
             errors[index] = f"{filename} ran for more than {test_seconds:g} s"
             if kind == "test":
-                result = {"event": "result", "status": "timeout", "records": checks.RECORDS,
+                result = {"event": "result", "status": "timeout", "records": records.RECORDS,
                           "message": f"the grader stopped this test after {test_seconds:g} s"}
         except AssertionError as exc:
             errors[index] = _first_line(exc)
             if kind == "test":
                 result = {"event": "result", "status": "failed", "message": str(exc)[:4000],
-                          "records": checks.RECORDS}
+                          "records": records.RECORDS}
         except BaseException as exc:  # noqa: BLE001 - reported as the part's failure
             errors[index] = _first_line(exc)
             if kind == "test":
                 message = _first_line(exc)
-                result = {"event": "result", "status": "error", "message": message, "records": checks.RECORDS}
+                result = {"event": "result", "status": "error", "message": message, "records": records.RECORDS}
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if kind == "locked":

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from .. import limits, sandbox
 from . import advice
-from .checks import _undefined, decide
+from .checks import decide
+from .checks.deadline import _undefined
 
 RETRIES = 3
 

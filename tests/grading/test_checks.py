@@ -1,4 +1,4 @@
-"""The helpers the assignments' test cells call (rustsync/grading/checks.py): student code under a
+"""The helpers the assignments' test cells call (rustsync/grading/checks/): student code under a
 deadline, the scheduler's verdicts, and the messages a student reads."""
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ def test_check_always_shows_the_simplest_schedule_that_goes_wrong_and_the_preemp
 
 
 def test_a_schedule_that_never_ends_is_its_own_outcome_in_the_grader():
-    from rustsync.grading.checks import _exact_in, _is_special, _key, _outcome_problem, _shown
+    from rustsync.grading.checks.records import _exact_in, _is_special, _key, _shown
+    from rustsync.grading.checks.scheduled import _outcome_problem
     from rustsync.sched import StepLimit
 
     cut = StepLimit(10_000, (1,))
