@@ -192,8 +192,9 @@ class LostUpdatePanel(_Panel):
     measures the real threads again, as another run.
 
     After each update, a thread of its own computes and draws the settings one key press
-    away (one thread more and one less; one increment more and one less) while the
-    student looks at the figure, so that the next move only shows a picture. A move
+    away (one thread more and one less, one increment more and one less, then each
+    slider's Home and End) while the student looks at the figure, so that the next move
+    only shows a picture; a click elsewhere on a slider computes its setting. A move
     cancels what is still ahead of the old setting; a point being computed ahead when the
     slider reaches it is waited for, not computed twice. `ahead=False` computes only what
     a setting shows.
@@ -252,10 +253,14 @@ class LostUpdatePanel(_Panel):
 
     def _compute_ahead(self):
         top, increments, seed = self.threads.value, self.increments.value, self.seed.value
-        ahead = [(t, k, seed) for t, k in ((top + 1, increments), (top - 1, increments), (top, increments + 1),
-                                           (top, increments - 1))
-                 if self.threads.min <= t <= self.threads.max and self.increments.min <= k <= self.increments.max
-                 and (t, k, seed) not in self._shown]
+        threads, steps = self.threads, self.increments
+        near = ((top + 1, increments), (top - 1, increments), (top, increments + 1), (top, increments - 1),
+                (threads.max, increments), (threads.min, increments), (top, steps.max), (top, steps.min))
+        ahead = []
+        for t, k in near:  # the arrow keys' settings first, then Home's and End's
+            if (threads.min <= t <= threads.max and steps.min <= k <= steps.max
+                    and (t, k, seed) not in self._shown and (t, k, seed) not in ahead):
+                ahead.append((t, k, seed))
         generation = self._generation
         done = self.computed_ahead = threading.Event()
 
