@@ -203,7 +203,9 @@ def minimal_schedule(program, predicate, *, max_preemptions=None, step_timeout=2
     (`lambda count: count < 6`, `lambda o: isinstance(o, Deadlock)`), or a value the
     outcome must equal. The `Run` has the schedule, its trace, and `run.preemptions`;
     `needs(run.preemptions)` says it in words ("needs 1 preemption"). With
-    `max_preemptions`, schedules with more are not considered.
+    `max_preemptions`, schedules with more are not considered. None also when the
+    search ran out of `max_schedules` (or `max_states`) before it found one: None means
+    "not found within these limits", not "impossible"; `explore` says which.
 
     For grading: `minimal_schedule(program, lambda o: o not in expected)` is the
     schedule to show a student whose code can go wrong. With `invariant` (see
