@@ -456,7 +456,9 @@ def _differ(old, new):
     if end_before != end_now:
         return f"{_ending(end_now)}, with a different result" if end_now[0] == FINISH else \
             f"{_ending(end_now)} of another object"
-    return f"it wrote other values ({len(before)} writes in one run, {len(now)} in another)"
+    if len(before) != len(now):
+        return f"it wrote {len(before)} value(s) in one run and {len(now)} in another"
+    return "it wrote other values in one run than in another"
 
 
 def _ending(end):

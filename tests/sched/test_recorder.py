@@ -131,7 +131,7 @@ def test_a_thread_that_acts_differently_after_the_same_observations_breaks_the_r
     first, _, _ = record(model, drifting, [1])
     assert first.broken is None
     again, _, _ = record(model, drifting, [1])
-    assert again.broken.startswith("thread 1 did something else after the same observations (it wrote other values")
+    assert again.broken.startswith("thread 1 did something else after the same observations (it wrote other values in one run than in another)")
     assert again.broken.endswith("it depends on data the scheduler cannot see")
 
 
@@ -257,4 +257,6 @@ def test_differ_says_how_two_pieces_of_the_same_point_differ():
     assert _differ(ends, ((), (FINISH, (True, 2)))) == "its end, with a different result"
     assert _differ(read, ((), (PAUSE, "read", 1, STEP, None))) == "a `read` step of another object"
     assert _differ(read, (((WRITE, 0, 1), (WRITE, 1, 1)), read[1])) == \
-        "it wrote other values (0 writes in one run, 2 in another)"
+        "it wrote 0 value(s) in one run and 2 in another"
+    assert _differ((((WRITE, 0, 1),), read[1]), (((WRITE, 0, 2),), read[1])) == \
+        "it wrote other values in one run than in another"
