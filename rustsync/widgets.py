@@ -193,11 +193,11 @@ class LostUpdatePanel(_Panel):
 
     After each update, a thread of its own computes and draws the settings one key press
     away (one thread more and one less, one increment more and one less, then each
-    slider's Home and End) while the student looks at the figure, so that the next move
-    only shows a picture; a click elsewhere on a slider computes its setting. A move
-    cancels what is still ahead of the old setting; a point being computed ahead when the
-    slider reaches it is waited for, not computed twice. `ahead=False` computes only what
-    a setting shows.
+    slider's Home and End, then the next seed) while the student looks at the figure, so
+    that the next move only shows a picture; a click elsewhere on a slider computes its
+    setting. A move cancels what is still ahead of the old setting; a point being
+    computed ahead when the slider reaches it is waited for, not computed twice.
+    `ahead=False` computes only what a setting shows.
     """
 
     def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS, ahead=True):
@@ -261,6 +261,8 @@ class LostUpdatePanel(_Panel):
             if (threads.min <= t <= threads.max and steps.min <= k <= steps.max
                     and (t, k, seed) not in self._shown and (t, k, seed) not in ahead):
                 ahead.append((t, k, seed))
+        if seed < self.seed.max and (top, increments, seed + 1) not in self._shown:
+            ahead.append((top, increments, seed + 1))  # the seed box's up arrow: another run
         generation = self._generation
         done = self.computed_ahead = threading.Event()
 

@@ -136,7 +136,8 @@ def test_lost_update_panel_computes_each_point_once():
 def test_lost_update_panel_draws_the_settings_one_key_press_away_ahead():
     panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
     assert panel.computed_ahead.wait(60)
-    for settings in ((4, 10, 0), (2, 10, 0), (3, 11, 0), (3, 9, 0)):
+    for settings in ((4, 10, 0), (2, 10, 0), (3, 11, 0), (3, 9, 0), (12, 10, 0), (1, 10, 0), (3, 100, 0), (3, 1, 0),
+                     (3, 10, 1)):  # arrows, Home and End of each slider, the next seed
         assert settings in panel._shown, f"{settings} was not drawn ahead"
     computed = []
     compute = panel._compute
