@@ -50,7 +50,7 @@ class RacyCell:
         self.name = name
 
     def get(self):
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         if sim is None:
             return self._value
         sim.point("read", self)
@@ -59,7 +59,7 @@ class RacyCell:
         return value
 
     def set(self, value):
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         if sim is None:
             self._value = value
             return
@@ -69,7 +69,7 @@ class RacyCell:
 
     def peek(self):
         """The value, read without taking a step (for checks after a run)."""
-        sim = _sim._local.__dict__.get("thread")
+        sim = _sim.current()
         if sim is not None and sim.execution.recorder is not None:
             sim.execution.recorder.observe(sim, "peek", self)
         return self._value
@@ -301,7 +301,7 @@ class SimJoinHandle:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
             raise TypeError(f"join(timeout=...) takes a number of seconds or None, got {timeout!r}")
         target = self._thread
-        me = _sim._local.__dict__.get("thread")
+        me = _sim.current()
         rec = me.execution.recorder if me is not None else None
         if rec is not None:
             rec.observe(me, "join", target)
@@ -319,7 +319,7 @@ class SimJoinHandle:
         return target.result
 
     def is_finished(self):
-        me = _sim._local.__dict__.get("thread")
+        me = _sim.current()
         if me is not None and me.execution.recorder is not None:
             me.execution.recorder.observe(me, "finished", self._thread)
         return self._thread.state == FINISHED
@@ -356,7 +356,7 @@ class _Execution:
 
     def inside(self):
         """Whether the code running now is this execution's (a simulated thread, or its invariant)."""
-        current = _sim._local.__dict__.get("thread")
+        current = _sim.current()
         return current is not None and current.execution is self and not self.over
 
     def watched(self, mutex, releaser):
@@ -376,12 +376,11 @@ class _Execution:
     def _switch_into(self, thread):
         """Run `thread` until its next step or its end, then come back here."""
         here = greenlet.getcurrent()
-        local = _sim._local
-        previous = local.__dict__.get("thread")
+        previous = _sim.current()
         thread.resumer = here
         thread.glet.parent = here
         self.running = thread
-        local.thread = thread
+        _sim.set_current(thread)
         clock = self.clock
         clock[0] = time.monotonic()
         clock[2] = _collecting[0]
@@ -389,7 +388,7 @@ class _Execution:
         try:
             thread.glet.switch()
         finally:
-            local.thread = previous
+            _sim.set_current(previous)
             self.running = previous
             clock[1] -= 1
             clock[0] = time.monotonic()
@@ -506,9 +505,8 @@ class _Execution:
 
     def _check_invariant(self):
         """Call the invariant between two steps, as an observer: a `Violation`, or None while it holds."""
-        local = _sim._local
-        previous = local.__dict__.get("thread")
-        local.thread = _Observer(self)
+        previous = _sim.current()
+        _sim.set_current(_Observer(self))
         clock = self.clock
         clock[0] = time.monotonic()
         clock[2] = _collecting[0]
@@ -516,14 +514,14 @@ class _Execution:
         try:
             verdict = self.invariant()
         except BaseException:
-            local.thread = previous
+            _sim.set_current(previous)
             self._unwind()  # the invariant's own error: the run's threads end, the error goes to the caller
             raise
         finally:
             clock[1] -= 1
             clock[0] = time.monotonic()
             clock[2] = _collecting[0]
-        local.thread = previous
+        _sim.set_current(previous)
         if verdict is None:
             return None
         if not isinstance(verdict, str):
