@@ -30,11 +30,12 @@ _HIDDEN = _INTERNAL | {"grading"}  # other AssertionErrors have no frames here: 
 
 def _internal(frame):
     path = frame.f_code.co_filename
-    folder = os.path.dirname(path)
-    if folder == _PACKAGE:
-        return os.path.splitext(os.path.basename(path))[0] in _HIDDEN
-    # a sub-package (rustsync/sched/, rustsync/grading/) counts as its name
-    return os.path.dirname(folder) == _PACKAGE and os.path.basename(folder) in _HIDDEN
+    if not path.startswith(_PACKAGE + os.sep):
+        return False
+    parts = path[len(_PACKAGE) + 1:].split(os.sep)
+    # a module counts as its name; a sub-package (rustsync/sched/, rustsync/grading/checks/) as its top folder's
+    name = os.path.splitext(parts[0])[0] if len(parts) == 1 else parts[0]
+    return name in _HIDDEN
 
 
 def strip_package_frames(tb):

@@ -696,6 +696,12 @@ REFUSED = [
     Program("e0596_get_mut_through_arc", [
         A(r"^cannot borrow as mutable$", "counter", "counter.get_mut()", "counter", primary=True),
     ]),
+    Program("e0382_mutex_after_into_inner", [
+        A(MOVE_OCCURS.format("jar"), "jar", "jar = Mutex(5)", "jar"),
+        A(r"^`jar` moved due to this method call$", "into_inner()", "inside = jar.into_inner()", "into_inner()"),
+        A(r"^value borrowed here after move$", "jar", "again = jar.lock()", "jar", primary=True),
+    ], notes={"`<T>::into_inner` takes ownership of the receiver `self`, which moves `jar`":
+              "`Mutex.into_inner` takes ownership of the receiver `self`, which moves `jar`"}),
     Program("e0507_into_inner_through_arc", [
         A(r"^move occurs because value has type `.*`, which does not implement the `Copy` trait$", "jar",
           "inside = jar.into_inner()", "jar", primary=True),

@@ -263,7 +263,7 @@ def test_into_inner_consumes_the_mutex_and_a_later_use_names_the_method():
     message = str(err.value)
     assert message.startswith("error[E0382]: borrow of moved value: `m`")
     assert "`m` moved due to this method call" in message
-    assert "`into_inner` takes ownership" in message
+    assert "note: `Mutex.into_inner` takes ownership of the receiver `self`, which moves `m`" in message
     assert labels(err.value)["`m` moved due to this method call"] == line_of("consumed")
 
 

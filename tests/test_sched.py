@@ -1119,10 +1119,9 @@ def test_over_long_schedules_count_the_same_in_both_modes():
     assert counted.complete and any(isinstance(o, StepLimit) for o in counted.outcomes)
 
 
-def test_a_spinning_program_is_reported_quickly():
-    began = time.monotonic()
+def test_a_spinning_program_is_reported_as_a_step_limit_not_a_stuck_thread():
+    # how long it takes is measured by bench/bench_sched.py, not here: a loaded machine is slow
     exploration = explore(spins_in_one_schedule, preemption_bound=3)
-    assert time.monotonic() - began < 5
     assert StepLimit(10_000, (0, 1, 2)) in exploration.outcomes and not exploration.complete
 
 

@@ -106,8 +106,12 @@ def _move_labels(move, in_previous_iteration=False, primary=False, closure_use=N
         text = f"`{move.name}` moved due to this method call"
     else:
         text = "value moved here"
-    if move.site is not None:
-        labels.append(Label(move.site, text, primary=primary))
+    site = move.site
+    if move.kind == "method" and site is not None and site.filename:
+        # rustc marks the call, `into_inner()`, not the receiver before it
+        site = _method_call_span(site, move.extra.get("method", "")) or site
+    if site is not None:
+        labels.append(Label(site, text, primary=primary))
     if closure_use and move.kind == "closure" and move.use is not None:
         labels.append(Label(move.use, closure_use))
     return labels
@@ -121,12 +125,21 @@ def _help(move):
         return ("to share one value between threads, wrap it in an `Arc` and move an "
                 f"`Arc.clone({move.name})` into each closure instead of `{move.name}` itself")
     if move.kind == "method":
-        method = move.extra.get("method", "the method")
-        return f"`{method}` takes ownership; call it last, when nothing else needs `{move.name}`"
+        return None  # rustc's note says that the method takes `self` (`_method_note`)
     return f"`drop({move.name})` gives the value up; use `{move.name}` before dropping it"
 
 
+def _method_note(move):
+    """rustc's note under a move by a method call: the method takes its receiver by value."""
+    owner, method, location = (move.extra.get(k) for k in ("owner", "method", "location"))
+    if move.kind != "method" or not owner or not method:
+        return []
+    return [Note(f"`{owner}.{method}` takes ownership of the receiver `self`, which moves `{move.name}`",
+                 location=location)]
+
+
 def _diagnostic(head, move, labels, notes=()):
+    notes = list(notes) + _method_note(move)
     helps = [h for h in [_help(move)] if h]
     suggestions = [move.suggestion] if move.suggestion is not None else []
     return Diagnostic("E0382", f"{head} of moved value: `{move.name}`", labels, helps=helps, notes=list(notes),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .. import _sim
 from ..debug_format import type_name
-from ..diagnostics import Span, Suggestion, user_frame
+from ..diagnostics import Span, Suggestion, display_name, user_frame
 from ..errors import UseAfterMove
 from . import messages
 from .source import (
@@ -99,11 +99,18 @@ class Owned:
             owner=None,
             site=site,
             created=_binding_site(frame.f_code.co_filename, name, site.line) if name and site else None,
-            extra={"method": method, **_moved_in(self._move)},
+            extra={"method": method, "owner": type(self).__name__, "location": _defined_at(type(self), method),
+                   **_moved_in(self._move)},
         )
 
     def _drop(self):
         """Release what this value owns (overridden by reference-counted types)."""
+
+
+def _defined_at(cls, method):
+    """`file:line` of a method's definition, as rustc's note points into the standard library."""
+    code = getattr(getattr(cls, method, None), "__code__", None)
+    return f"{display_name(code.co_filename)}:{code.co_firstlineno}" if code is not None else None
 
 
 def drop(value):

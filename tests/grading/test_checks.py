@@ -88,6 +88,20 @@ def test_call_turns_an_exception_into_one_line_without_a_traceback():
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
+def test_an_error_raised_inside_the_package_names_the_students_line_not_the_packages():
+    def locks_twice():
+        jar = Mutex(0)
+        guard = jar.lock()
+        again = jar.lock()  # the student's line: the error itself is raised in rustsync/mutex.py
+        return guard, again
+
+    with pytest.raises(AssertionError) as info:
+        call(locks_twice)
+    line = locks_twice.__code__.co_firstlineno + 3
+    assert f"test_checks.py, line {line})" in str(info.value), str(info.value)
+    assert "mutex.py" not in str(info.value)
+
+
 def test_answer_names_the_cell_to_fill_in():
     with pytest.raises(AssertionError, match=r"`no_such_answer` is not defined: write `no_such_answer = \.\.\.`"):
         answer("no_such_answer")

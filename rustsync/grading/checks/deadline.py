@@ -20,6 +20,7 @@ from ..._sim import raise_in
 from ...sched import ScheduleError, StuckThread
 from . import records
 
+_PACKAGE = os.path.dirname(os.path.abspath(limits.__file__))  # rustsync/: its frames are never "where"
 DEFAULT_TIMEOUT = limits.CALL_SECONDS  # seconds for one call of student code
 EXPLORE_TIMEOUT = limits.EXPLORE_SECONDS  # seconds for running or exploring a program under the scheduler
 NOT_WRITTEN = "replace `raise NotImplementedError()` with your code, then run that cell again"
@@ -152,7 +153,7 @@ def _where(exc):
     if type(getattr(exc, "where", None)) is str:  # an exception of the student's process says where itself
         return f" ({exc.where})"
 
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package = _PACKAGE
     stdlib = sys.base_prefix
     where = None
     tb = exc.__traceback__
