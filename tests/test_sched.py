@@ -1125,6 +1125,15 @@ def test_a_spinning_program_is_reported_as_a_step_limit_not_a_stuck_thread():
     assert StepLimit(10_000, (0, 1, 2)) in exploration.outcomes and not exploration.complete
 
 
+def test_a_strict_replay_refuses_entries_left_after_the_program_ended():
+    program = racy_counter(2, 1)
+    full = replay(program, [1, 1, 2, 2], strict=True)
+    assert full.schedule == [1, 1, 2, 2] and full.outcome == 2
+    with pytest.raises(ScheduleError, match=r"ended after 4 steps, but the schedule goes on: \[0, 5\] were never used"):
+        replay(program, [1, 1, 2, 2, 0, 5], strict=True)
+    assert replay(program, [1, 1, 2, 2, 0, 5]).schedule == [1, 1, 2, 2]  # not strict: the rest is not used
+
+
 def test_replay_refuses_true_and_floats_as_thread_ids():
     program = racy_counter(2, 1)
     with pytest.raises(ScheduleError, match=r"step 0 of the schedule is True \(bool\)"):

@@ -180,14 +180,22 @@ def replay(program, schedule, *, strict=False, step_timeout=2.0, max_steps=10_00
     """Run `program` following `schedule`, a list of thread ids (ints), one per step.
 
     When the list ends, the thread that ran last goes on while it can, then the
-    lowest-numbered thread that can run (unless `strict`, which asks for every step).
-    `ScheduleError` says why a schedule cannot be followed: an entry that is not a
-    thread number (`True`, `1.0`), a thread that has not been started yet, has
-    finished, or is blocked, and who holds what it waits for. With `invariant`, see
-    `explore`.
+    lowest-numbered thread that can run; entries left when the program has ended (or
+    deadlocked) are not used. `strict` asks for every step and nothing more: the list
+    must end exactly where the program does. `ScheduleError` says why a schedule cannot
+    be followed: an entry that is not a thread number (`True`, `1.0`), a thread that has
+    not been started yet, has finished, or is blocked, and who holds what it waits for.
+    With `invariant`, see `explore`.
     """
     schedule = check_schedule(schedule)
-    return _execute(program, _replayer(schedule, strict), step_timeout, max_steps, invariant)
+    result = _execute(program, _replayer(schedule, strict), step_timeout, max_steps, invariant)
+    if strict and len(result.schedule) < len(schedule):
+        left = schedule[len(result.schedule):]
+        raise ScheduleError(
+            f"the program ended after {len(result.schedule)} steps, but the schedule goes on: "
+            f"{left} {'was' if len(left) == 1 else 'were'} never used; remove {'it' if len(left) == 1 else 'them'}, "
+            "or call replay(..., strict=False)")
+    return result
 
 
 def spawn_unchecked(closure, *, name=None):
