@@ -428,9 +428,26 @@ def _collect_class():
 
             from nbgrader.utils import ignore_patterns
 
-            shutil.copytree(src, dest, symlinks=True,
-                            ignore=ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
-                                                   max_file_size=self.coursedir.max_file_size, log=self.log))
+            patterns = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                       max_file_size=self.coursedir.max_file_size, log=self.log)
+
+            def ignore(folder, names):
+                # a named pipe, a socket or a device would stop copytree (and the collect of every
+                # student after this one): they are left out before the copy, links after it
+                odd = set()
+                for name in names:
+                    try:
+                        mode = os.lstat(os.path.join(folder, name)).st_mode
+                    except OSError:
+                        odd.add(name)
+                        continue
+                    if not (stat.S_ISLNK(mode) or stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                        self.log.warning("Left out of the submission: %s is not a plain file",
+                                         os.path.relpath(os.path.join(folder, name), src))
+                        odd.add(name)
+                return set(patterns(folder, names)) | odd
+
+            shutil.copytree(src, dest, symlinks=True, ignore=ignore)
             for folder, dirs, files in os.walk(dest, topdown=True, followlinks=False):
                 for name in list(dirs) + files:
                     path = os.path.join(folder, name)
