@@ -27,7 +27,7 @@ from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, List, Unicode
 
-from . import limits
+from . import interrupts, limits
 
 ENV = "RUSTSYNC_SANDBOX"
 INSTALL = "apt-get install -y bubblewrap"
@@ -380,7 +380,9 @@ def scratch_copy(source, target, *, max_files=200, max_bytes=16 * 2**20):
 # --- the kernel manager and the preprocessor --------------------------------------------------
 
 
-STOP_CELLS_ON_INTERRUPT = "--IPKernelApp.exec_lines=import rustsync.grading; rustsync.grading.stop_cells_on_interrupt()"
+# the kernel runs this line first: its interrupt then stops a cell that swallows KeyboardInterrupt
+STOP_CELLS_ON_INTERRUPT = (f"--IPKernelApp.exec_lines=import {interrupts.__name__}; "
+                           f"{interrupts.__name__}.{interrupts.stop_cells_on_interrupt.__name__}()")
 
 
 class SandboxedKernelManager(AsyncKernelManager):

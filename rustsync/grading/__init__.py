@@ -7,16 +7,17 @@ The boundary is a process. Modules of nbgrader's process and the grader's:
 - `worker`: the sandboxed zygote that forks one grader process per part.
 - `grader`: that process: the instructor's cells, the scheduler and every primitive, and
   the connection to the student's process (handles out, references in).
-- `checks`: what the assignments' test cells call; facts and pure decisions (`decide`).
+- `checks/`: what the assignments' test cells call; facts and pure decisions (`decide`).
 - `plain`: the exact-type plain data in which student values reach a decision.
 - `wire`: the messages and value forms that cross the boundary.
 - `advice`: notes on a student's cell (real threads, `time.sleep`); they decide nothing.
-- `interrupts`, `commands`, `parallel`: stopping cells that swallow Ctrl-C; nbgrader
+- `commands`, `parallel` (and `rustsync.interrupts`, beside the sandbox): stopping cells that swallow Ctrl-C; nbgrader
   in-process; grading many submissions at once.
 The student's side is one module, `student`: it runs the student's cells and functions
 in a process of its own and imports nothing of the course but `wire`.
 """
 
+from ..interrupts import CellStopped, stop_cells_on_interrupt
 from .checks import (
     DEFAULT_TIMEOUT,
     answer,
@@ -34,7 +35,6 @@ from .checks import (
     run_once,
 )
 from .commands import run_nbgrader
-from .interrupts import CellStopped, stop_cells_on_interrupt
 
 
 def hide_test_tracebacks(nb, resources):

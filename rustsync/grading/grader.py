@@ -45,9 +45,9 @@ import weakref
 
 import greenlet
 
+from ..interrupts import CellStopped
 from ..limits import PART
 from . import wire
-from .interrupts import CellStopped
 
 __all__ = ["RemoteRef", "Student", "StudentError", "StudentGone", "run_part", "start_student"]
 

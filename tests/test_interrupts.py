@@ -1,4 +1,4 @@
-"""Stopping a cell that runs too long, even one that swallows Ctrl-C (rustsync/grading/interrupts.py).
+"""Stopping a cell that runs too long, even one that swallows Ctrl-C (rustsync/interrupts.py).
 
 `CellStopped` passes through `except Exception` and `except KeyboardInterrupt`;
 `stop_cells_on_interrupt` makes ipykernel's own interrupt handling raise it; and a real
@@ -13,8 +13,7 @@ import signal
 import ipykernel.kernelbase as kernelbase
 import pytest
 
-from rustsync import sandbox
-from rustsync.grading import interrupts
+from rustsync import interrupts, sandbox
 
 
 def swallow_every_interrupt(rounds):
