@@ -22,11 +22,18 @@ of each resource (CPU, memory, processes, file descriptors) against its limit, t
 nearest to its limit first, with the machine's load average, since the machine may be shared.
 
 --faults: while the class works, one student's server is killed in the middle of their
-submit (as nbgrader's copy appears in the exchange), and the hub is restarted (SIGTERM,
-then started again on the same state) once half the class has a server, while the others
-start theirs, fetch, write and submit. A student whose request failed is told so (the error their
-Assignment List shows) and does what it says: starts their server again and submits again.
-It prints what each fault did, and whether every student's work was collected.
+submit (their folder holds a data file too, so the copy takes a while; killed as the copy
+appears in the exchange: the course's submit assembles it under a hidden name,
+rustsync/grading/exchange.py), and the hub is restarted (SIGTERM, then started again
+on the same state) while every other student is between fetch and submit: each is held
+after fetching and saving until the restart has begun, then submits, a third of them each
+time: as the hub is sent SIGTERM (it then stops every server), once it has exited (nothing
+answers), and once it answers again (their server is gone). A student whose request failed
+is told so (the error their Assignment List shows) and does what it says: waits until the
+hub answers again, starts their server again and submits again. It prints what each fault
+did, for each student held through the restart what they saw and whether what was
+collected is what they saved, and whether every submission in the exchange that collect
+could take is whole.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from bench_parallel_grading import notebooks as sample_notebooks  # noqa: E402
-from hub_harness import A03, COURSE, Hub, missing, wait_for  # noqa: E402
+from hub_harness import A03, COURSE, Hub, listening, missing, wait_for  # noqa: E402
 
 from tests.corpus import hostile  # noqa: E402
 from tests.corpus.build import build_from_release  # noqa: E402
@@ -193,8 +200,9 @@ def answer(response):
     if response.status_code != 200:
         raise RuntimeError(f"HTTP {response.status_code}")
     body = response.json()
-    if not body.get("success"):
-        raise RuntimeError(f"nbgrader: {(body.get('value') or body.get('error') or '')[:200]}")
+    if not body.get("success"):  # nbgrader's traceback, whose last line says what went wrong
+        lines = str(body.get("value") or body.get("error") or "").strip().splitlines() or [""]
+        raise RuntimeError(f"nbgrader: {lines[-1][:300]}")
     return body["value"]
 
 
@@ -205,6 +213,9 @@ class Student:
         self.times = {}
         self.told = []  # what went wrong, as the student saw it
         self.work_too = True
+        self.servers_restarted = 0  # times they started their server again after it was gone
+        self.gave_up = False
+        self.finished = False
 
     def step(self, kind, action):
         """Do `action` until it works, up to ATTEMPTS times; a failure is counted and the server checked."""
@@ -223,23 +234,36 @@ class Student:
                     HTTPClientError) as err:  # OSError: TimeoutError too
                 attempt += 1
                 why = f"{type(err).__name__}: {err}"
+                if isinstance(err, requests.ConnectionError):  # urllib3's long story: nothing answered
+                    why = f"{type(err).__name__}: nothing answered at the hub's address"
                 self.tally.add(kind, why.split("\n")[0])
                 self.told.append((kind, why.split("\n")[0][:160]))
                 if attempt == ATTEMPTS:
+                    self.gave_up = True
                     raise RuntimeError(f"{self.name}: {kind} failed {ATTEMPTS} times: {why[:500]}") from None
                 time.sleep(min(2 ** (attempt - 1), 20))
                 if kind not in ("log in", "start server"):
                     self.ensure_server()
 
     def ensure_server(self):
-        """What a student does when their page says the server is gone: start it again (and wait)."""
+        """What a student does when their page says the server is gone: reload until the hub answers (it may be
+        restarting), then start their server again (and wait)."""
+        t = time.monotonic()
+
+        def hub_answers():
+            done = self.hub.api(self.name, "GET", f"/hub/api/users/{self.name}", timeout=30)
+            return done if done.status_code == 200 else None
+
         try:
-            model = self.hub.api(self.name, "GET", f"/hub/api/users/{self.name}", timeout=30).json()
-        except (requests.RequestException, ValueError):
+            model = wait_for("the hub", hub_answers, 600, interval=2).json()
+        except (AssertionError, ValueError):
             return
+        if time.monotonic() - t > 5:
+            self.told.append(("hub", f"the hub did not answer for {time.monotonic() - t:.0f} s"))
         server = model.get("servers", {}).get("")
         if server is None and not model.get("pending"):
             self.tally.add("server restarted by its student", "gone")
+            self.servers_restarted += 1
             self.step("start server", self.start)
 
     def start(self):
@@ -271,19 +295,24 @@ class Student:
             raise RuntimeError("the Assignment List does not show it submitted")
 
     def work(self, t0, before_submit=None):
-        self.step("log in", lambda: self.hub.login(self.name, timeout=120))
-        self.times["logged in"] = time.monotonic() - t0
-        self.step("start server", self.start)
-        self.times["server ready"] = time.monotonic() - t0
-        self.step("fetch", self.fetch)
-        self.step("save", self.write)
-        if before_submit:
-            before_submit(self)
-        self.step("submit", self.submit)
-        self.times["submitted"] = time.monotonic() - t0
-        if self.work_too:
-            self.step("run a lesson's cell", self.run_code)
-            self.times["worked"] = time.monotonic() - t0
+        self.t0 = t0
+        try:
+            self.step("log in", lambda: self.hub.login(self.name, timeout=120))
+            self.times["logged in"] = time.monotonic() - t0
+            self.step("start server", self.start)
+            self.times["server ready"] = time.monotonic() - t0
+            self.step("fetch", self.fetch)
+            self.step("save", self.write)
+            if before_submit:
+                before_submit(self)
+            self.step("submit", self.submit)
+            self.times["submitted"] = time.monotonic() - t0
+            self.told_at_submit, self.restarts_at_submit = len(self.told), self.servers_restarted
+            if self.work_too:
+                self.step("run a lesson's cell", self.run_code)
+                self.times["worked"] = time.monotonic() - t0
+        finally:
+            self.finished = True
 
     def run_code(self, code=WORK):
         """Start a kernel in their server and run `code` in it, as a lesson's first cell does; the kernel stays."""
@@ -358,57 +387,161 @@ def server_pids(hub, name):
     return [pid for pid, (owner, _) in processes().items() if owner == uid]
 
 
+def whole(folder):
+    """Whether a submission's folder in the exchange holds everything a submit writes, its notebook complete."""
+    try:
+        json.loads((folder / f"{A03}.ipynb").read_text())
+    except (OSError, ValueError):
+        return False
+    return all((folder / name).is_file() for name in ("timestamp.txt", "submission_secret.txt"))
+
+
+def inbound_folders(hub, name=None):
+    """(the folders collect may take, the hidden ones it never reads) in the exchange's inbound/ (of `name`)."""
+    inbound = hub.exchange / COURSE / "inbound"
+    found = sorted(inbound.iterdir()) if inbound.is_dir() else []
+    if name is not None:
+        found = [p for p in found if p.name.lstrip(".").startswith(name + "+")]
+    return [p for p in found if not p.name.startswith(".")], [p for p in found if p.name.startswith(".")]
+
+
+DATA_MIB = 20  # the data file in the folder of the student whose server is killed mid-submit
+# waits for a copy of STUDENT's in INBOUND (nbgrader's name or the hidden one), then SIGKILLs PIDS; prints the time
+KILLER = """
+import os, signal, sys, time
+inbound, name, pids = sys.argv[1], sys.argv[2], [int(p) for p in sys.argv[3:]]
+prefixes = (name + "+", "." + name + "+")
+print("ready", flush=True)
+t = time.monotonic()
+while time.monotonic() - t < 30 and not any(n.startswith(prefixes) for n in os.listdir(inbound)):
+    pass
+for pid in pids:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+print(f"{time.monotonic() - t:.3f}")
+"""
+PHASES = ("the hub was sent SIGTERM", "the hub had exited", "the hub answered again")
+
+
 class Faults:
-    """Kill one student's server in the middle of their submit; restart the hub while the others work."""
+    """Kill one student's server in the middle of their submit; restart the hub while the others are between
+    fetch and submit (each held after saving until the restart has begun)."""
 
     def __init__(self, hub, victim):
         self.hub, self.victim = hub, victim
         self.report = []
-        self.restart_at = None
+        self.lock = threading.Lock()
+        self.held = []  # the students held after saving, who submit once the restart has begun
+        # when the held students submit, in turns: as the hub is sent SIGTERM (it is stopping their servers),
+        # once it has exited (nothing answers), and once it answers again (their servers are gone)
+        self.phases = {phase: threading.Event() for phase in PHASES}
+        self.restart_at = None  # time.monotonic() when the hub was sent SIGTERM
 
     def before_submit(self, student):
-        if student.name != self.victim:
-            return
-        # the submit request leaves; its server is killed as soon as nbgrader's copy appears in the exchange
-        inbound = self.hub.exchange / COURSE / "inbound"
+        if student.name == self.victim:
+            self.kill_mid_submit(student)
+        else:
+            self.hold(student)
 
-        def kill():
-            t = time.monotonic()
-            while time.monotonic() - t < 30 and not any(p.name.startswith(student.name + "+")
-                                                         for p in inbound.iterdir()):
-                time.sleep(0.001)
-            pids = server_pids(self.hub, student.name)
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self.report.append(f"killed {student.name}'s server ({len(pids)} processes) {time.monotonic() - t:.3f} s "
-                               "into their submit, as its copy appeared in the exchange")
+    def hold(self, student):
+        """Fetched and saved: wait, page open, until the hub's restart has begun (until their turn in it); then
+        submit as usual."""
+        with self.lock:
+            student.phase = PHASES[len(self.held) % len(PHASES)]
+            self.held.append(student)
+        self.phases[student.phase].wait(timeout=1200)
+        student.told_before_restart = len(student.told)
 
-        killer = threading.Thread(target=kill, daemon=True)
-        killer.start()
+    def kill_mid_submit(self, student):
+        # the submit request leaves; its server is killed as soon as its copy appears in the exchange (under
+        # the hidden name the course's submit copies to, or nbgrader's own name), by a process of its own at a
+        # high priority, so that neither this process's threads nor the load delay the kill past the copy
+        inbound = str(self.hub.exchange / COURSE / "inbound")
+        # their folder also holds a data file (a trace they recorded), so that the copy takes long enough to be cut
+        account = pwd.getpwnam(student.name)
+        data = Path(account.pw_dir) / COURSE / A03 / "trace.bin"
+        data.write_bytes(os.urandom(DATA_MIB * 2**20))
+        os.chown(data, account.pw_uid, account.pw_gid)
+        pids = server_pids(self.hub, student.name)  # found before: scanning /proc takes longer than a small copy
+        killer = subprocess.Popen(["nice", "-n", "-15", sys.executable, "-c", KILLER, inbound, student.name,
+                                   *map(str, pids)], stdout=subprocess.PIPE, text=True)
+        assert killer.stdout.readline().strip() == "ready", "the killer did not start"
         try:
             student.submit()
-            self.report.append(f"{student.name}'s submit still answered: it had finished")
+            told = f"{student.name}'s submit still answered: it had finished"
         except (requests.RequestException, RuntimeError) as err:
-            self.report.append(f"{student.name} was told: {type(err).__name__}: {str(err)[:120]}")
-        killer.join()
-        mine = sorted(p.name for p in inbound.iterdir() if p.name.startswith(student.name + "+"))
-        whole = [m for m in mine if all((inbound / m / f).exists() for f in ("timestamp.txt", f"{A03}.ipynb"))]
-        self.report.append(f"{student.name}'s copies in the exchange after the kill: {len(mine)} ({len(whole)} whole)")
+            told = f"{student.name} was told: {type(err).__name__}: {str(err)[:160]}"
+        out, _ = killer.communicate(timeout=60)
+        self.report.append(f"killed {student.name}'s server ({len(pids)} processes) {out.strip()} s into their "
+                           f"submit (the notebook and a {DATA_MIB} MiB data file), as its copy appeared in the "
+                           "exchange")
+        self.report.append(told)
+        seen, hidden = inbound_folders(self.hub, student.name)
+        self.report.append(f"{student.name}'s copies in the exchange after the kill: {len(seen)} that collect may "
+                           f"take ({sum(map(whole, seen))} whole), {len(hidden)} hidden (a copy cut short, never "
+                           f"collected: {sum(not whole(h) for h in hidden)} incomplete); they submit again")
 
-    def restart_hub(self, students, share):
-        """Restart the hub once `share` of the students have their server (the others are still starting)."""
+    def restart_hub(self, students, timeout=900):
+        """Once every other student has fetched and saved (or given up), restart the hub and let them submit."""
+        others = [s for s in students if s.name != self.victim]
         t0 = time.monotonic()
-        while sum("server ready" in s.times for s in students) < share * len(students):
-            time.sleep(0.2)
-        when = time.monotonic() - t0
-        t = time.monotonic()
-        self.hub.stop_hub()
-        self.hub.start(timeout=300)
-        self.report.append(f"the hub was restarted {when:.0f} s into the class; it was back after "
-                           f"{time.monotonic() - t:.1f} s")
+        try:
+            while time.monotonic() - t0 < timeout:
+                with self.lock:
+                    if len(self.held) + sum(s.finished for s in others if s not in self.held) >= len(others):
+                        break
+                time.sleep(0.2)
+            submitted = sum("submitted" in s.times for s in others)
+            self.report.append(f"the hub's restart began {time.monotonic() - t0:.0f} s into the class, with "
+                               f"{len(self.held)} students between fetch and submit ({submitted} of the others had "
+                               "submitted)")
+            self.restart_at = time.monotonic()
+            self.hub.proc.send_signal(signal.SIGTERM)  # as Hub.stop_hub, but the held students go on meanwhile
+            self.phases[PHASES[0]].set()
+            self.hub.proc.wait(timeout=300)
+            stopped = time.monotonic() - self.restart_at
+            self.phases[PHASES[1]].set()
+            deadline = time.monotonic() + 30
+            while listening(self.hub.ports) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            self.hub.start(timeout=300)
+            self.report.append(f"the hub stopped after {stopped:.1f} s (it stops every server first) and answered "
+                               f"again {time.monotonic() - self.restart_at:.1f} s after its restart began")
+        finally:
+            for event in self.phases.values():
+                event.set()
+
+    def held_report(self, collected_as_saved):
+        """For each student held through the restart: what they saw, and whether their work was collected as saved."""
+        lines = []
+        counts = collections.Counter()
+        for student in sorted(self.held, key=lambda s: s.name):
+            seen = student.told[getattr(student, "told_before_restart", 0):getattr(student, "told_at_submit", None)]
+            later = len(student.told) - getattr(student, "told_at_submit", len(student.told))
+            after = student.times.get("submitted")
+            when = (f"submitted {after - (self.restart_at - student.t0):.1f} s after the restart began"
+                    if after is not None and self.restart_at else "never submitted")
+            if not seen:
+                saw = "no error"
+            else:
+                kinds = collections.Counter(f"{kind}: {why[:90]}" for kind, why in seen)
+                saw = "; ".join(f"{n} x {what}" if n > 1 else what for what, n in kinds.items())
+            restarts = getattr(student, "restarts_at_submit", student.servers_restarted)
+            restarted = f", started their server again {restarts} x" if restarts else ""
+            same = collected_as_saved.get(student.name)
+            fate = ("collected, identical to what they saved" if same else
+                    "NOT collected as saved" + (" (they gave up, told so)" if student.gave_up else ""))
+            afterwards = f" (afterwards {later} errors running a lesson's cell, as their server stopped)" \
+                if later else ""
+            lines.append(f"{student.name} ({student.kind}), held until {student.phase}: saw {saw}{restarted}; "
+                         f"{when}; {fate}{afterwards}")
+            counts["held"] += 1
+            counts["saw an error"] += bool(seen)
+            counts["collected as saved"] += bool(same)
+            counts["lost silently"] += (not same) and not seen and not student.gave_up
+        return counts, lines
 
 
 # --- grading --------------------------------------------------------------------------------------------------
@@ -486,7 +619,7 @@ def run_class(args):
         failures = {}
         restarter = None
         if faults:
-            restarter = threading.Thread(target=faults.restart_hub, args=(students, 0.5), daemon=True)
+            restarter = threading.Thread(target=faults.restart_hub, args=(students,), daemon=True)
             restarter.start()
         with ThreadPoolExecutor(max_workers=len(students)) as pool:
             futures = {pool.submit(s.work, t0, faults.before_submit if faults else None): s for s in students}
@@ -526,15 +659,22 @@ def run_class(args):
         out["collected"] = len(collected & {s.name for s in students})
         out["not collected"] = sorted({s.name for s in students} - collected)
         # nothing lost: what was collected is what each student saved, cell for cell
-        out["collected as saved"] = sum(_same_cells(submitted / s.name / A03 / f"{A03}.ipynb", s.notebook)
-                                        for s in students)
+        as_saved = {s.name: _same_cells(submitted / s.name / A03 / f"{A03}.ipynb", s.notebook) for s in students}
+        out["collected as saved"] = sum(as_saved.values())
+        # nothing cut short where collect looks: every folder of inbound/ it may take is whole
+        seen, hidden = inbound_folders(hub)
+        out["inbound"] = {"visible": len(seen), "whole": sum(map(whole, seen)), "hidden": len(hidden)}
+        if faults:
+            out["held"] = faults.held_report(as_saved)
         if not args.no_grading:
             out["grading"] = grade_three_ways(hub)
             hub.formgrader("generate_feedback")
             hub.formgrader("release_feedback")
             got = {}
             with ThreadPoolExecutor(max_workers=len(students)) as pool:
-                for student, ok in zip(students, pool.map(lambda s: _try(s.feedback), students), strict=True):
+                # a student whose server the restart stopped starts it again to read their feedback
+                for student, ok in zip(students, pool.map(lambda s: _try(lambda: s.step("fetch feedback", s.feedback)),
+                                                          students), strict=True):
                     got[student.name] = ok
             out["feedback fetched"] = sum(1 for ok in got.values() if ok is True)
         out["faults"] = faults.report if faults else None
@@ -647,8 +787,15 @@ def report(out, args):
             print(f"    {line}")
         told = out["told"]
         print(f"    students who saw an error and did what it said: {len(told)}")
-        for name, what in list(told.items())[:8]:
-            print(f"      {name}: {what[:3]}")
+        counts, lines = out["held"]
+        print(f"    held between fetch and submit through the restart: {counts['held']}; saw an error "
+              f"{counts['saw an error']}; collected as saved {counts['collected as saved']} of {counts['held']}; "
+              f"lost without being told: {counts['lost silently']}")
+        for line in lines:
+            print(f"      {line}")
+    inbound = out["inbound"]
+    print(f"exchange: {inbound['visible']} submissions collect may take, {inbound['whole']} of them whole; "
+          f"{inbound['hidden']} hidden copies cut short (never collected)")
     print(f"the hub, its servers and the accounts stopped and removed in {out['stop seconds']:.0f} s; left behind: "
           f"{out['left'] or 'nothing'}")
 
@@ -656,7 +803,8 @@ def report(out, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50, help="students in the class (default 50)")
-    parser.add_argument("--faults", action="store_true", help="kill a server mid-submit; restart the hub meanwhile")
+    parser.add_argument("--faults", action="store_true",
+                        help="kill a server mid-submit; restart the hub while students are between fetch and submit")
     parser.add_argument("--no-grading", action="store_true", help="stop after collecting")
     parser.add_argument("--no-kernels", action="store_true", help="students do not run a cell after submitting")
     parser.add_argument("--keep-log", metavar="FILE", help="copy the hub's log to FILE")
@@ -670,6 +818,7 @@ def main():
     report(out, args)
     # every submission sent is collected as it was saved; a student the hub refused (its limits) sent none
     ok = out["collected"] == out["sent"] == out["collected as saved"] and not out["left"]
+    ok = ok and out["inbound"]["whole"] == out["inbound"]["visible"]
     if "grading" in out:
         reference = out["grading"]["nbgrader autograde"]["scores"]
         ok = ok and all(r["scores"] == reference for r in out["grading"].values())

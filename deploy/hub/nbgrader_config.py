@@ -7,7 +7,9 @@ assignment lands in <course id>/<assignment>/ of the student's home folder, so t
 never mix, and nbgrader learns a user's courses from their hub groups (nbgrader-<course>,
 formgrade-<course>). The course's own service (formgrader, run by the grading account, which is
 no hub user) lists no courses, and adds no one to a hub group: the hub takes its groups from the
-course's Unix groups (jupyterhub_config.py).
+course's Unix groups (jupyterhub_config.py). A submit reaches the exchange whole or not at all
+(rustsync/grading/exchange.py: assembled under a hidden name, then renamed into place), so collect
+never takes a submission that a killed server or a restarted hub cut short.
 """
 
 import os
@@ -18,5 +20,6 @@ c = get_config()  # noqa: F821 - nbgrader defines get_config when it loads this 
 
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 c.Exchange.path_includes_course = True
+c.ExchangeFactory.submit = "rustsync.grading.exchange.AtomicSubmit"
 if not os.environ.get("JUPYTERHUB_SERVICE_NAME"):
     c.Authenticator.plugin_class = JupyterHubAuthPlugin

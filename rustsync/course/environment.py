@@ -10,7 +10,8 @@
   environment);
 - nbgrader: outside the course's folder, an instructor's command stops and names the
   folder to run it from, and the exchange is the course's (`NBGRADER_EXCHANGE`, else
-  /tmp/exchange), never a folder nbgrader would make under /usr/local
+  /tmp/exchange), never a folder nbgrader would make under /usr/local, and a submit (the
+  Assignment List's or `nbgrader submit`, from any folder) reaches it whole or not at all
   (`etc/jupyter/nbgrader_config.py`; the course's own `nbgrader_config.py` takes over in
   the course's folder).
 """
@@ -44,6 +45,8 @@ from rustsync.course import folder
 
 c = get_config()  # noqa: F821
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/tmp/exchange")
+# a submit reaches the exchange whole or not at all (rustsync/grading/exchange.py)
+c.ExchangeFactory.submit = "rustsync.grading.exchange.AtomicSubmit"
 if not os.path.isfile("nbgrader_config.py") and folder.decides(__file__):
     folder.stop_if_wrong({course!r})
 '''
