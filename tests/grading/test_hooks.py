@@ -9,6 +9,7 @@ follows a link a student left in the exchange.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 
@@ -192,3 +193,17 @@ def test_collect_leaves_out_a_named_pipe_and_a_socket_and_copies_the_rest(tmp_pa
     assert copied == ["a1.ipynb", "deep", "deep/notes.txt"]
     for name in ("pipe", "deep/pipe", "sock"):
         assert f"Left out of the submission: {name} is not a plain file" in caplog.text
+
+
+def test_hide_test_tracebacks_keeps_the_last_line_of_test_cells_only():
+    def code(grade, solution, traceback):
+        return nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade": grade, "solution": solution}},
+                                         outputs=[nbformat.v4.new_output("error", ename="AssertionError",
+                                                                         evalue="wrong", traceback=traceback)])
+
+    nb = nbformat.v4.new_notebook(cells=[code(True, False, ["Cell In[3]", "secret()", "AssertionError: wrong"]),
+                                         code(False, True, ["Cell In[2]", "student()", "ValueError"])])
+    nb, _ = hooks.hide_test_tracebacks(nb, {})
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: wrong"]
+    assert nb.cells[1].outputs[0].traceback == ["Cell In[2]", "student()", "ValueError"]
+    json.dumps(nb)  # still a valid notebook node
