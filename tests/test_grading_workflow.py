@@ -1,4 +1,4 @@
-"""The instructor's workflow end to end (the helpers the hidden tests call: tests/grading/test_checks.py).
+"""The instructor's workflow end to end (the helpers the hidden tests call: tests/grading/checks/).
 
 The workflow runs once per session on a temporary copy of the course, with an exchange
 folder in a temporary directory (no JupyterHub): `nbgrader generate_assignment`,
