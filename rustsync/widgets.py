@@ -191,13 +191,16 @@ class LostUpdatePanel(_Panel):
     its setting and kept, so a slider move computes only the new points; a new seed
     measures the real threads again, as another run.
 
-    After each update, a thread of its own computes and draws the settings one key press
-    away (one thread more and one less, one increment more and one less, then each
-    slider's Home and End, then the next seed) while the student looks at the figure, so
-    that the next move only shows a picture; a click elsewhere on a slider computes its
-    setting. A move cancels what is still ahead of the old setting; a point being
-    computed ahead when the slider reaches it is waited for, not computed twice.
-    `ahead=False` computes only what a setting shows.
+    After each update, a thread of its own computes the scheduler's points of the
+    settings one key press away (one thread more and one less, one increment more and one
+    less, then each slider's Home and End, then the next seed) while the student looks at
+    the figure, and draws those whose real-thread points are already measured (the
+    increments, fewer threads), so that the next move only shows a picture. Real threads
+    are never run ahead: they would race with the kernel's own threads, and slow the
+    cells that follow; a setting that needs a new one (more threads, a new seed) measures
+    it when the slider gets there, in about 0.1 s per thread count. A move cancels what is
+    still ahead of the old setting; a point being computed ahead when the slider reaches
+    it is waited for, not computed twice. `ahead=False` computes only what a setting shows.
     """
 
     def __init__(self, threads=4, increments=50, seed=0, real=True, real_increments=REAL_INCREMENTS, ahead=True):
@@ -275,7 +278,7 @@ class LostUpdatePanel(_Panel):
                     for key in self._keys(*settings):
                         if _STOP.is_set() or generation != self._generation:
                             return
-                        if key in self._runs or key in self._computing:
+                        if key in self._runs or key in self._computing or key[3] == "real":
                             continue
                         pending = self._computing[key] = threading.Event()
                         try:
@@ -285,6 +288,8 @@ class LostUpdatePanel(_Panel):
                             pending.set()
                     if _STOP.is_set() or generation != self._generation:
                         return
+                    if any(key not in self._runs for key in self._keys(*settings)):
+                        continue  # a real-thread point is missing: measured when the slider gets there
                     ax.clear()
                     data, caption = self._picture(ax, settings)
                     buffer = io.BytesIO()

@@ -136,9 +136,12 @@ def test_lost_update_panel_computes_each_point_once():
 def test_lost_update_panel_draws_the_settings_one_key_press_away_ahead():
     panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
     assert panel.computed_ahead.wait(60)
-    for settings in ((4, 10, 0), (2, 10, 0), (3, 11, 0), (3, 9, 0), (12, 10, 0), (1, 10, 0), (3, 100, 0), (3, 1, 0),
-                     (3, 10, 1)):  # arrows, Home and End of each slider, the next seed
-        assert settings in panel._shown, f"{settings} was not drawn ahead"
+    for settings in ((2, 10, 0), (3, 11, 0), (3, 9, 0), (1, 10, 0), (3, 100, 0), (3, 1, 0)):
+        assert settings in panel._shown, f"{settings} was not drawn ahead"  # arrows, Home and End
+    for top, increments, seed in ((4, 10, 0), (12, 10, 0), (3, 10, 1)):  # more threads, the next seed
+        assert (top, increments, seed, False) in panel._runs and (top, increments, seed, True) in panel._runs
+        assert (top, 2_000, seed, "real") not in panel._runs  # real threads are measured when asked for
+        assert (top, increments, seed) not in panel._shown
     computed = []
     compute = panel._compute
     panel._compute = lambda key: (threading.current_thread() is threading.main_thread() and computed.append(key)
@@ -149,6 +152,22 @@ def test_lost_update_panel_draws_the_settings_one_key_press_away_ahead():
     fresh = LostUpdatePanel(threads=3, increments=11, real_increments=2_000, ahead=False)
     assert panel.data["scheduler, no lock"] == fresh.data["scheduler, no lock"]  # the same figures either way
     assert panel.data["scheduler, Mutex"] == fresh.data["scheduler, Mutex"]
+    panel.threads.value = 4  # the scheduler's points were ready: only the real threads run now
+    assert computed == [(4, 2_000, 0, "real")]
+
+
+def test_real_threads_never_run_ahead(monkeypatch):
+    import rustsync.widgets as widgets
+
+    where = []
+    real_race = widgets.race
+    monkeypatch.setattr(widgets, "race", lambda *a, **k: where.append(threading.current_thread().name)
+                        or real_race(*a, **k))
+    panel = LostUpdatePanel(threads=3, increments=10, real_increments=2_000)
+    assert panel.computed_ahead.wait(60)
+    panel.threads.value = 5
+    assert panel.computed_ahead.wait(60)
+    assert where and set(where) == {threading.main_thread().name}
 
 
 def test_a_move_stops_what_was_computed_ahead_of_the_old_setting():
