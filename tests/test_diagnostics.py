@@ -716,7 +716,7 @@ REFUSED = [
 RUNS = ["copy_values_in_a_loop", "value_back_through_join", "get_mut_sole_owner", "debug_output",
         "poisoned_lock_keeps_its_guard", "poisoned_get_mut_and_into_inner", "atomics", "strong_count",
         "try_lock_would_block", "refcell_moved_into_one_thread", "scoped_threads", "arc_exclusive_access",
-        "compare_exchange"]
+        "compare_exchange", "value_back_under_its_old_name"]
 QUIZ = "quiz_"  # the lessons' quiz programs: held against rustc by the quiz's own tests
 
 
@@ -837,7 +837,8 @@ print(json.dumps(out))
 NEW_IN_CELLS = ["e0277_arc_refcell_shared", "e0277_scope_borrows_refcell", "e0505_drop_mutex_while_locked",
                 "e0373_spawn_without_move", "e0382_refcell_consumed_in_thread", "e0382_print_after_move",
                 "e0382_old_name_after_join", "e0382_vec_old_name_after_join",
-                "refcell_moved_into_one_thread", "scoped_threads", "arc_exclusive_access", "compare_exchange"]
+                "refcell_moved_into_one_thread", "scoped_threads", "arc_exclusive_access", "compare_exchange",
+                "value_back_under_its_old_name"]
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from .source import (
     _binding_site,
     _receiver,
     first_use_in_closure,
+    rebound_between,
     use_after_statement,
     use_site_names,
 )
@@ -79,6 +80,9 @@ class Owned:
                 __tracebackhide__ = True
                 raise UseAfterMove(messages.use_after_move(_reported(move, owner), borrowed))
             if move.extra.get("renamed") and _named_as(self, move.name):
+                if _rebound_since_join(move):  # `log = back`: a new binding of the old name, as Rust's `let`
+                    self._move = None
+                    return
                 __tracebackhide__ = True
                 raise UseAfterMove(messages.use_after_move(move, borrowed))
 
@@ -178,6 +182,22 @@ def _named_as(value, name):
 
 
 _MISSING = object()
+
+
+def _rebound_since_join(move):
+    """True when the student's code bound the moved name again between the `join()` and this use.
+
+    Looked for in the file or cell that uses it: after the join's line when the join is in
+    the same one, from the first line of the code that uses it otherwise. A rebinding in a
+    cell run between the join's and the use's is not seen.
+    """
+    frame = user_frame(1)
+    joined = move.extra.get("joined_at")
+    if frame is None or joined is None:
+        return False
+    filename, line = joined
+    start = line if frame.f_code.co_filename == filename else frame.f_code.co_firstlineno - 1
+    return rebound_between(frame.f_code.co_filename, move.name, start, frame.f_lineno)
 
 
 def _debug_checked(method):
@@ -347,6 +367,9 @@ def claim(result, handle):
                 else:
                     move.owner = _sim.owner_token()
                     move.extra["renamed"] = True
+                    frame = user_frame(1)
+                    if frame is not None:
+                        move.extra["joined_at"] = (frame.f_code.co_filename, frame.f_lineno)
         else:
             record = plain_move(item)
             if record is not None and record.owner is handle:

@@ -409,6 +409,27 @@ class _Where:
     f_lineno: int
 
 
+def rebound_between(filename, name, after_line, before_line):
+    """Whether a statement on a line strictly between `after_line` and `before_line` of `filename` binds `name`.
+
+    An assignment (`log = back`, `log, x = ...`, `log: T = ...`), a `for` target, a `with ... as`
+    or an `import ... as`: in Rust, a new `let` of that name, which ends the old binding's move.
+    """
+    tree = source_tree(filename)
+    if tree is None:
+        return False
+    for node in ast.walk(tree):
+        if not after_line < getattr(node, "lineno", 0) < before_line:
+            continue
+        if isinstance(node, (ast.Name, ast.Starred)) and isinstance(getattr(node, "ctx", None), ast.Store):
+            target = node.value if isinstance(node, ast.Starred) else node
+            if isinstance(target, ast.Name) and target.id == name:
+                return True
+        if isinstance(node, ast.alias) and (node.asname or node.name) == name:
+            return True
+    return False
+
+
 def _assigned_name(frame):
     """The name the statement a frame is running binds its value to (`back` in `back = handle.join()`), or None."""
     if frame is None:

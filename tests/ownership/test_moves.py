@@ -186,3 +186,18 @@ def test_closures_written_inside_the_package_are_not_held_to_the_move_rule():
     assert not checked_closure(lab.racy_counter(2, 1))
     assert checked_closure(lambda: None)
     assert checked_closure(len), "a callable without code of its own is checked"
+
+
+def test_a_value_back_from_join_may_take_its_old_name_again():
+    from rustsync import RefCell, spawn
+
+    log = RefCell([1])
+
+    def work():
+        log.borrow_mut().value.append(2)
+        return log
+
+    back = spawn(work).join()
+    log = back  # Rust's `let log = back;`: a new binding, not a use of the moved one
+    log.borrow_mut().value.append(3)
+    assert log.borrow().value == [1, 2, 3]
