@@ -17,8 +17,8 @@ from threading import get_ident
 from . import _sim
 from .debug_format import rust_debug, type_name
 from .diagnostics import display_name, user_frame
-from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, WouldBlock
-from .ownership import Owned, not_send, not_sync
+from .errors import DeadlockError, GuardDropped, PoisonError, ScheduleAborted, UseAfterMove, WouldBlock
+from .ownership import Owned, messages, not_send, not_sync
 from .ownership.messages import moved_while_borrowed
 from .ownership.source import _receiver
 
@@ -257,7 +257,7 @@ class MutexGuard:
     scope; under the scheduler too.
     """
 
-    __slots__ = ("_mutex", "_live", "_sim", "_held", "__weakref__")
+    __slots__ = ("_mutex", "_live", "_sim", "_held", "_dropped_at", "__weakref__")
 
     def __init__(self, mutex, sim=None, held=None):
         self._mutex = mutex
@@ -321,6 +321,9 @@ class MutexGuard:
 
     def _dropped(self):
         __tracebackhide__ = True
+        moved = getattr(self, "_dropped_at", None)
+        if moved is not None:  # `drop(guard)` moved it: Rust refuses the use at compile time
+            raise UseAfterMove(messages.guard_used_after_drop(moved, type_name(self._mutex._value)))
         raise GuardDropped(
             f"this guard of `{self._mutex.name}` was dropped when its `with` block ended, so the lock "
             "is no longer held and the data cannot be reached through it.\n"

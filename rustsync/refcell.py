@@ -120,7 +120,7 @@ class RefCell(Owned):
 class _Guard:
     """What `Ref` and `RefMut` share: a live borrow that ends with its `with` block."""
 
-    __slots__ = ("_cell", "_site", "_live", "__weakref__")
+    __slots__ = ("_cell", "_site", "_live", "_dropped_at", "__weakref__")
     _method = ""
 
     def __init__(self, cell, site):
@@ -149,6 +149,12 @@ class _Guard:
 
     def _dropped(self):
         __tracebackhide__ = True
+        moved = getattr(self, "_dropped_at", None)
+        if moved is not None:  # `drop(guard)` moved it: Rust refuses the use at compile time
+            from .errors import UseAfterMove
+            from .ownership import messages
+
+            raise UseAfterMove(messages.guard_used_after_drop(moved, type_name(self._cell._value)))
         raise GuardDropped(
             f"this `{self._method}` guard of `{self._cell.name}` was dropped when its `with` block ended, "
             f"so the borrow is over.\nhelp: borrow again: `with {self._cell.name}.{self._method} as v: ...`"

@@ -702,6 +702,11 @@ REFUSED = [
         A(r"^value borrowed here after move$", "jar", "again = jar.lock()", "jar", primary=True),
     ], notes={"`<T>::into_inner` takes ownership of the receiver `self`, which moves `jar`":
               "`Mutex.into_inner` takes ownership of the receiver `self`, which moves `jar`"}),
+    Program("e0382_guard_after_drop", [
+        A(MOVE_OCCURS.format("guard"), "guard", "guard = jar.lock()", "guard"),
+        A(r"^value moved here$", "guard", "drop(guard)", "guard"),
+        A(r"^value borrowed here after move$", "guard", "print(guard.value)", "guard", primary=True),
+    ]),
     Program("e0507_into_inner_through_arc", [
         A(r"^move occurs because value has type `.*`, which does not implement the `Copy` trait$", "jar",
           "inside = jar.into_inner()", "jar", primary=True),

@@ -163,6 +163,14 @@ def use_after_move(move, borrowed=None):
     return _diagnostic("borrow" if borrowed else "use", move, labels)
 
 
+def guard_used_after_drop(move, target_type):
+    """E0382 for a guard used after `drop(guard)` moved it: reading `.value` derefs it, as `*guard` does."""
+    diagnostic = use_after_move(move)
+    if diagnostic.message.startswith("borrow"):
+        diagnostic.footnotes.append(f"borrow occurs due to deref coercion to `{target_type}`")
+    return diagnostic
+
+
 def _is_method_receiver(span):
     rest = source_line(span.filename, span.line)[span.end_col :]
     return rest.startswith(".")
