@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import itertools
 import types
 from dataclasses import dataclass
 
@@ -109,20 +110,28 @@ class Unsafe:
     via: str | None = None
 
 
-def not_send(value, depth=0):
+# How far into plain containers (lists, tuples, sets, dicts) a value is searched for a part that is not
+# `Send` or `Sync`: any depth up to MAX_DEPTH, and at most MAX_ITEMS items in all, so that a capture of a
+# large structure costs a bounded time at spawn (a part past either bound is not seen).
+MAX_DEPTH = 32
+MAX_ITEMS = 10_000
+
+
+def not_send(value, depth=0, budget=None):
     """Why `value` is not `Send` (an `Unsafe`), or None when it may move into another thread.
 
     A type says it with `_not_send(self)`, returning None, the Rust name of the part that is
-    not `Send`, or an `Unsafe`; a list, tuple, set or dict is `Send` when its items are.
+    not `Send`, or an `Unsafe`; a list, tuple, set or dict is `Send` when its items (a dict's
+    keys and values) are.
     """
     check = getattr(type(value), "_not_send", None)
     if check is not None:
         found = check(value)
         return Unsafe(found, "Send") if isinstance(found, str) else found
-    return _in_items(value, depth, not_send)
+    return _in_items(value, depth, not_send, budget)
 
 
-def not_sync(value, depth=0):
+def not_sync(value, depth=0, budget=None):
     """Why `value` is not `Sync` (an `Unsafe`), or None when threads may share it.
 
     A type says it with `_not_sync(self)`, as `_not_send`; `Rc` and `RefCell` are not `Sync`,
@@ -132,20 +141,27 @@ def not_sync(value, depth=0):
     if check is not None:
         found = check(value)
         return Unsafe(found, "Sync") if isinstance(found, str) else found
-    return _in_items(value, depth, not_sync)
+    return _in_items(value, depth, not_sync, budget)
 
 
-def _in_items(value, depth, check):
-    if depth < 3 and isinstance(value, (list, tuple, set, frozenset)) and len(value) <= 1000:
-        for item in value:
-            found = check(item, depth + 1)
-            if found:
-                return found
-    if depth < 3 and isinstance(value, dict) and len(value) <= 1000:
-        for item in value.values():
-            found = check(item, depth + 1)
-            if found:
-                return found
+def _in_items(value, depth, check, budget):
+    if depth >= MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        items = itertools.chain(value.keys(), value.values())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = iter(value)
+    else:
+        return None
+    if budget is None:
+        budget = [MAX_ITEMS]
+    for item in items:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        found = check(item, depth + 1, budget)
+        if found:
+            return found
     return None
 
 

@@ -164,3 +164,23 @@ def test_the_arc_case_reads_as_rustc_says_it():
     via = re.search(r"= note: required for `(.+)` to implement `Send`", said)[1]
     found = not_send(Arc(RefCell(0)))
     assert (found.bad, found.trait, found.via) == (bad.replace("i32", "int"), "Sync", via.replace("i32", "int"))
+
+
+def test_a_part_that_is_not_send_is_found_at_any_depth_and_in_a_dicts_keys():
+    assert not_send([[[[[[Rc(1)]]]]]]).bad == "Rc<int>"
+    assert not_send({Rc(2): "a key"}).bad == "Rc<int>"
+    assert not_send([[[[[[1]]]]]]) is None
+
+
+def test_the_search_for_a_part_that_is_not_send_has_bounds():
+    from rustsync.ownership import capture
+
+    deep = Rc(1)
+    for _ in range(capture.MAX_DEPTH + 1):
+        deep = [deep]
+    assert capture.not_send(deep) is None  # past MAX_DEPTH, not seen
+    late = [0] * capture.MAX_ITEMS + [Rc(1)]
+    assert capture.not_send(late) is None  # past MAX_ITEMS in all, not seen
+    cycle = []
+    cycle.append(cycle)
+    assert capture.not_send(cycle) is None  # a list that holds itself ends the search too
