@@ -116,12 +116,26 @@ def slider_latency(panel, control, values):
     return statistics.median(times), max(times)
 
 
+def ahead_latency(panel, control, values, ready):
+    """Each move made once the panel's work ahead of the current setting has finished (`ready()` waits)."""
+    times = []
+    sink = io.StringIO()
+    for value in values:
+        ready()
+        with contextlib.redirect_stdout(sink):
+            began = time.perf_counter()
+            control.value = value
+            times.append(time.perf_counter() - began)
+    return statistics.median(times), max(times)
+
+
 def panels():
-    print("One slider update at the largest setting, in this process (compute + redraw + PNG):")
+    print("One slider update at the largest setting, in this process (compute + redraw + PNG),")
+    print("each setting computed when the slider reaches it (nothing drawn ahead):")
     with contextlib.redirect_stdout(io.StringIO()):
-        lost = LostUpdatePanel(threads=11, increments=100)
-        lost_sched = LostUpdatePanel(threads=11, increments=100, real=False)
-        outcome = OutcomePanel(increments=3)
+        lost = LostUpdatePanel(threads=11, increments=100, ahead=False)
+        lost_sched = LostUpdatePanel(threads=11, increments=100, real=False, ahead=False)
+        outcome = OutcomePanel(increments=3, prefetch=False)
         schedule = SchedulePanel(racy_counter(2, 4), failing=2)
         deadlock = SchedulePanel(opposite_diners, failing=lambda o: isinstance(o, Deadlock))
     cases = [
@@ -139,6 +153,21 @@ def panels():
     ]
     for label, panel, control, values in cases:
         median, worst = slider_latency(panel, control, values)
+        print(f"  {label:<52} median {median * 1000:7.1f} ms  [worst {worst * 1000:.1f} ms]", flush=True)
+    print("The same panels as the lessons make them (drawing ahead), each move once the work ahead is done:")
+    with contextlib.redirect_stdout(io.StringIO()):
+        lost = LostUpdatePanel(threads=11, increments=100)
+        outcome = OutcomePanel(increments=3)
+    lost_ready = lambda: lost.computed_ahead.wait(120)  # noqa: E731
+    outcome_ready = lambda: outcome.prefetched.wait(120)  # noqa: E731
+    cases = [
+        ("LostUpdatePanel, increments 100 -> 99 -> 98 -> 99", lost, lost.increments, [99, 98, 99], lost_ready),
+        ("LostUpdatePanel, threads 11 -> 10 (real points measured)", lost, lost.threads, [10], lost_ready),
+        ("LostUpdatePanel, threads 10 -> 11 -> 12 (a real point each)", lost, lost.threads, [11, 12], lost_ready),
+        ("OutcomePanel, every setting", outcome, outcome.increments, [4, 1, 2, 3], outcome_ready),
+    ]
+    for label, panel, control, values, ready in cases:
+        median, worst = ahead_latency(panel, control, values, ready)
         print(f"  {label:<52} median {median * 1000:7.1f} ms  [worst {worst * 1000:.1f} ms]", flush=True)
 
 
