@@ -151,15 +151,8 @@ class _Panel:
                 for key in keys:
                     if _STOP.is_set():
                         break
-                    if key in self._shown:
-                        continue
-                    ax.clear()
-                    for extra in fig.axes[1:]:
-                        extra.remove()
-                    data, caption = picture(ax, key)
-                    buffer = io.BytesIO()
-                    fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
-                    self._shown.setdefault(key, (buffer.getvalue(), data, caption))
+                    if key not in self._shown:
+                        self._draw_ahead(fig, ax, picture, key)
             except Exception:  # noqa: BLE001 - a picture not drawn ahead is drawn when asked for
                 pass
             finally:
@@ -169,6 +162,16 @@ class _Panel:
         thread = threading.Thread(target=work, name="rustsync-panel-prefetch", daemon=True)
         _AHEAD.add(thread)
         thread.start()
+
+    def _draw_ahead(self, fig, ax, picture, key):
+        """Draw the picture of settings `key` on the drawing thread's own figure, into the cache (first one stays)."""
+        ax.clear()
+        for extra in fig.axes[1:]:
+            extra.remove()
+        data, caption = picture(ax, key)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+        self._shown.setdefault(key, (buffer.getvalue(), data, caption))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         # The widget, and its first figure as a PNG: notebooks saved with it show a picture before they run.
@@ -290,11 +293,7 @@ class LostUpdatePanel(_Panel):
                         return
                     if any(key not in self._runs for key in self._keys(*settings)):
                         continue  # a real-thread point is missing: measured when the slider gets there
-                    ax.clear()
-                    data, caption = self._picture(ax, settings)
-                    buffer = io.BytesIO()
-                    fig.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
-                    self._shown.setdefault(settings, (buffer.getvalue(), data, caption))
+                    self._draw_ahead(fig, ax, self._picture, settings)
             except Exception:  # noqa: BLE001 - a point not computed ahead is computed when asked for
                 pass
             finally:
