@@ -7,6 +7,7 @@ happens; a plain Python value cannot, so its move is kept in a registry here.
 
 from __future__ import annotations
 
+import ast
 import enum
 import functools
 import io
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .. import _sim
 from ..debug_format import type_name
-from ..diagnostics import Span, Suggestion, display_name, user_frame
+from ..diagnostics import Span, Suggestion, display_name, source_text, user_frame
 from ..errors import UseAfterMove
 from . import messages
 from .source import (
@@ -196,16 +197,49 @@ def _rebound_since_join(move):
     """True when the student's code bound the moved name again between the `join()` and this use.
 
     Looked for in the file or cell that uses it: after the join's line when the join is in
-    the same one, from the first line of the code that uses it otherwise. A rebinding in a
-    cell run between the join's and the use's is not seen.
+    the same one, from the first line of the code that uses it otherwise; and in IPython, in
+    the cells run after the join's cell and before the one that uses it.
     """
     frame = user_frame(1)
     joined = move.extra.get("joined_at")
     if frame is None or joined is None:
         return False
     filename, line = joined
-    start = line if frame.f_code.co_filename == filename else frame.f_code.co_firstlineno - 1
-    return rebound_between(frame.f_code.co_filename, move.name, start, frame.f_lineno)
+    here = frame.f_code.co_filename
+    start = line if here == filename else frame.f_code.co_firstlineno - 1
+    if rebound_between(here, move.name, start, frame.f_lineno):
+        return True
+    return here != filename and _rebound_in_cells_between(move.name, filename, here)
+
+
+def _rebound_in_cells_between(name, first, last):
+    """In IPython: whether a cell run after cell `first` and before cell `last` (file names) binds `name`."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    if shell is None:
+        return False
+    cells = [text.rstrip("\n") for text in getattr(shell.history_manager, "input_hist_parsed", [])]
+    first_text, last_text = source_text(first).rstrip("\n"), source_text(last).rstrip("\n")
+    ends = [i for i, text in enumerate(cells) if text == last_text]
+    if not first_text or not ends:
+        return False
+    end = ends[-1]  # the cell running now
+    starts = [i for i, text in enumerate(cells[:end]) if text == first_text]
+    if not starts:
+        return False
+    for text in cells[starts[-1] + 1:end]:
+        tree = _parsed(text)
+        if tree is not None and any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+                                    for node in ast.walk(tree)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text):
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
 
 
 def _debug_checked(method):

@@ -201,3 +201,34 @@ def test_a_value_back_from_join_may_take_its_old_name_again():
     log = back  # Rust's `let log = back;`: a new binding, not a use of the moved one
     log.borrow_mut().value.append(3)
     assert log.borrow().value == [1, 2, 3]
+
+
+CELLS = r'''
+import json
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+cells = [
+    "from rustsync import RefCell, spawn\nlog = RefCell([1])\ndef work():\n    log.borrow_mut().value.append(2)\n"
+    "    return log\nback = spawn(work).join()",
+    "log = back",
+    "print(log.borrow().value)",
+    "kept = RefCell([5])\ndef work2():\n    kept.borrow_mut().value.append(6)\n    return kept\n"
+    "back2 = spawn(work2).join()",
+    "x = 1",
+    "print(kept.borrow().value)",
+]
+print(json.dumps([type(r.error_in_exec).__name__ if r.error_in_exec else None
+                  for r in (shell.run_cell(c, store_history=True) for c in cells)]))
+'''
+
+
+def test_in_a_notebook_the_old_name_may_be_bound_again_in_a_cell_of_its_own(tmp_path):
+    import json
+    import os
+
+    done = subprocess.run([sys.executable, "-c", CELLS], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "IPYTHONDIR": str(tmp_path), "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    # `log = back` in a cell between the join's and the use's: accepted; `kept` never bound again: E0382
+    assert json.loads(done.stdout.splitlines()[-1]) == [None, None, None, None, None, "UseAfterMove"]
