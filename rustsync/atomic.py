@@ -21,9 +21,10 @@ import enum
 import threading
 
 from . import _sim
-from .diagnostics import call_position, node_span, source_tree, user_frame
+from .diagnostics import node_span, user_frame
 from .ownership import Owned
 from .ownership.messages import invalid_ordering
+from .ownership.source import _call_at
 from .result import Err, Ok
 
 _sim_local = _sim._local
@@ -186,18 +187,11 @@ def _argument_span(frame, index):
     """The span of the ordering argument in the call the frame is making (the last one, or `index`)."""
     if frame is None:
         return None
-    filename = frame.f_code.co_filename
-    line, _, col, _ = call_position(frame)
-    tree = source_tree(filename)
-    if tree is None:
+    node, filename, _ = _call_at(frame)
+    if node is None:
         return None
-    import ast
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.lineno == line and node.col_offset == col:
-            args = list(node.args) + [k.value for k in node.keywords]
-            if not args:
-                return None
-            arg = args[index] if index is not None and index < len(node.args) else args[-1]
-            return node_span(filename, arg)
-    return None
+    args = list(node.args) + [k.value for k in node.keywords]
+    if not args:
+        return None
+    arg = args[index] if index is not None and index < len(node.args) else args[-1]
+    return node_span(filename, arg)

@@ -175,7 +175,6 @@ def mutex_counter(threads=2, increments=2):
     return program
 
 
-
 def listing_16_15(threads=10):
     """Listing 16-15 as the Book writes it: `Arc(Mutex(0))`, one `Arc.clone` per thread, lock and add 1, join, read.
 
@@ -201,6 +200,7 @@ def listing_16_15(threads=10):
 
     program.__name__ = f"listing_16_15_{threads}"
     return program
+
 
 def atomic_counter(threads=2, increments=2):
     """The same count with `AtomicUsize.fetch_add(1, Ordering.SeqCst)`: one indivisible step per increment."""

@@ -319,6 +319,10 @@ class MutexGuard:
         mutex._site = None
         mutex._lock.release()
 
+    def _moved_by_drop(self, move):
+        """`drop(guard)` moved this guard (`move` says where): a later use is E0382."""
+        self._dropped_at = move
+
     def _dropped(self):
         __tracebackhide__ = True
         moved = getattr(self, "_dropped_at", None)

@@ -147,6 +147,10 @@ class _Guard:
         if not self._live:
             self._dropped()
 
+    def _moved_by_drop(self, move):
+        """`drop(guard)` moved this guard (`move` says where): a later use is E0382."""
+        self._dropped_at = move
+
     def _dropped(self):
         __tracebackhide__ = True
         moved = getattr(self, "_dropped_at", None)

@@ -182,3 +182,14 @@ def refcell_to_one_thread():
 
 def test_a_refcell_moved_into_a_thread_works_under_the_scheduler():
     assert dict(explore(refcell_to_one_thread, mode="every").outcomes) == {1: 1}
+
+
+def test_a_borrow_used_after_drop_is_a_use_of_a_moved_value():
+    from rustsync import UseAfterMove
+
+    cell = RefCell([1])
+    borrowed = cell.borrow()
+    drop(borrowed)
+    with pytest.raises(UseAfterMove, match=r"borrow of moved value: `borrowed`"):
+        borrowed.value  # noqa: B018
+    assert cell.borrow_mut().value == [1]  # the borrow ended at the drop

@@ -134,14 +134,13 @@ def drop(value):
     release = getattr(value, "_drop_now", None)
     if release is not None:
         release()
-        if not isinstance(value, Owned) and any("_dropped_at" in getattr(k, "__slots__", ())
-                                                for k in type(value).__mro__):
-            # a guard: a later use of it is E0382, as in Rust, where `drop(guard)` moves it
+        moved = getattr(value, "_moved_by_drop", None)
+        if moved is not None:  # a guard: a later use of it is E0382, as in Rust, where `drop(guard)` moves it
             frame = user_frame(1)
             name, site = _argument(frame)
-            value._dropped_at = MoveRecord(
+            moved(MoveRecord(
                 name=name or "guard", type_name=type_name(value), kind="drop", owner=None, site=site,
-                created=_binding_site(frame.f_code.co_filename, name, site.line) if name and site else None)
+                created=_binding_site(frame.f_code.co_filename, name, site.line) if name and site else None))
     if isinstance(value, Owned):
         value._use()
         frame = user_frame(1)
